@@ -1,0 +1,1 @@
+"""Ferry's core: the migration itself (lifecycle, pipeline, mapping, rate limiting, ports)."""
