@@ -48,11 +48,11 @@ pass_context = click.make_pass_decorator(Context)
     default=".",
     show_default=True,
     envvar="FERRY_WORKDIR",
-    help="Work directory holding ferry.db, ferry.toml, mapping.toml and reports/ (env FERRY_WORKDIR).",
+    help="Work directory: ferry.db, ferry.toml, mapping.toml, reports/ (env FERRY_WORKDIR).",
 )
 @click.pass_context
 def ferry(ctx: click.Context, workdir: Path) -> None:
-    """Ferry: migrate a Dental-Exec export into Twenty CRM, with every record's journey on record."""
+    """Ferry: migrate a Dental-Exec export into Twenty CRM; every record's journey on record."""
     ctx.obj = Context(workdir)
 
 
