@@ -1,0 +1,212 @@
+"""One request to Twenty: admission, authentication, timeouts and error classification.
+
+Every HTTP answer or failure becomes either parsed JSON or one of the destination port's
+errors, so nothing above this module sees httpx. Rules (reference twenty-api.md §7-§8):
+
+- 429: wait `Retry-After` when Twenty sends it (rate-limit v2), else back off exponentially
+  with jitter (Twenty's default 429 has no header); the shared gate holds every task back.
+- timeout, dropped connection, 5xx on a write: outcome unknown (the caller reconciles by id);
+  on a read: retried a few times, then RetryableError.
+- 400 and other 4xx: fatal for the record, Twenty's message attached with values redacted;
+  an unknown field or object is a schema mismatch and fatal for the run.
+- 401/402/403: fatal for the run with a message naming the environment variable to check.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import anyio
+import httpx
+
+from core.errors import FatalForRunError, RetryableError
+from core.ports.destination import (
+    DestinationAuthError,
+    DestinationSettings,
+    DuplicateRecordError,
+    RateLimitedError,
+    RecordNotFoundError,
+    RecordRejectedError,
+    RequestGate,
+    WriteOutcomeUnknownError,
+)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+_READ_ATTEMPTS = 4
+_SINGLE_QUOTED = re.compile(r"'[^']*'")
+_KEY_VALUE = re.compile(r"=\([^)]*\)")
+_FIELD = re.compile(r'"([A-Za-z_][A-Za-z0-9_.]*)"')
+_SCHEMA_MISMATCH = re.compile(r"doesn't have any \"|object '[^']*' not found", re.IGNORECASE)
+
+
+def redact(message: str) -> str:
+    """Twenty's message with quoted values removed (they may be patient data).
+
+    Twenty quotes values in single quotes (`Invalid value 'X'`) and Postgres details as
+    `Key (col)=(value)`; field names stay, they are in double quotes.
+    """
+    return _KEY_VALUE.sub("=(…)", _SINGLE_QUOTED.sub("'…'", message))
+
+
+def _messages(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    if isinstance(body, Mapping):
+        found = body.get("messages") or body.get("message") or body.get("error")
+        if isinstance(found, list):
+            return "; ".join(str(m) for m in found)
+        if found:
+            return str(found)
+    return f"HTTP {response.status_code}"
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    date = response.headers.get("date")
+    now = parsedate_to_datetime(date) if date else None
+    return max(0.0, (when - now).total_seconds()) if now else None
+
+
+def classify(response: httpx.Response, *, record_id: str | None, key_env: str) -> Exception:
+    """The port error an unsuccessful answer means (not for 429 or 5xx, handled above)."""
+    status = response.status_code
+    text = redact(_messages(response))
+    if status == 401:
+        return DestinationAuthError(
+            f"Twenty refused the API key (401: {text}); check that ${key_env} holds a valid, "
+            "unexpired key from Settings → APIs & Webhooks"
+        )
+    if status == 403:
+        return DestinationAuthError(
+            f"Twenty denied permission (403: {text}); give the API key's role read/write "
+            "access to the objects being migrated"
+        )
+    if status == 402:
+        return FatalForRunError(f"Twenty workspace quota exhausted (402: {text})")
+    if status == 404:
+        return RecordNotFoundError(f"record not found (404: {text})")
+    if _SCHEMA_MISMATCH.search(text):
+        return FatalForRunError(
+            f"Twenty's data model does not match the mapping ({status}: {text}); "
+            "run `ferry schema plan` and apply the missing objects and fields"
+        )
+    if "maximum number of records" in text.lower():
+        return FatalForRunError(f"batch too large for Twenty ({status}: {text}); lower batch size")
+    field_match = _FIELD.search(text)
+    field = field_match.group(1) if field_match else None
+    kind = DuplicateRecordError if "duplicate" in text.lower() else RecordRejectedError
+    return kind(text, status=status, field=field, record_id=record_id)
+
+
+class Http:
+    """The httpx session plus the request loop; holds the API key privately."""
+
+    def __init__(
+        self,
+        settings: DestinationSettings,
+        *,
+        gate: RequestGate,
+        environ: Mapping[str, str],
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep = anyio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        key = environ.get(settings.api_key_env, "").strip()
+        if not key:
+            raise DestinationAuthError(
+                f"no Twenty API key: set the environment variable {settings.api_key_env}"
+            )
+        self.settings = settings
+        self._gate = gate
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._client = httpx.AsyncClient(
+            base_url=settings.url.rstrip("/"),
+            headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
+            timeout=httpx.Timeout(settings.timeout_s),
+            transport=transport,
+        )
+        self.requests = 0
+        self.throttled = 0
+
+    def __repr__(self) -> str:
+        return f"Http(url={self.settings.url!r})"
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff from 1 s (capped at 60 s) with equal jitter."""
+        ceiling = min(60.0, 2.0 ** (attempt - 1))
+        return ceiling / 2 + self._rng.random() * ceiling / 2
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        write: bool,
+        ids: Sequence[str] = (),
+    ) -> Any:
+        """Send one request and return its JSON body.
+
+        Raises:
+            RateLimitedError: still 429 after the allowed attempts.
+            WriteOutcomeUnknownError: a write timed out, lost its connection or got a 5xx.
+            RetryableError: a read kept failing the same way.
+            RecordRejectedError, RecordNotFoundError, DestinationAuthError, FatalForRunError.
+        """
+        throttled = failures = 0
+        while True:
+            await self._gate.acquire()
+            self.requests += 1
+            try:
+                response = await self._client.request(method, path, params=params, json=json)
+            except httpx.TimeoutException as error:
+                reason = f"timeout ({type(error).__name__})"
+            except httpx.TransportError as error:
+                reason = f"connection error ({type(error).__name__})"
+            else:
+                if response.status_code < 300:
+                    return response.json() if response.content else None
+                if response.status_code == 429:
+                    throttled += 1
+                    self.throttled += 1
+                    if throttled >= self.settings.max_throttled_attempts:
+                        raise RateLimitedError(
+                            f"Twenty still answers 429 after {throttled} attempts",
+                            retry_after=_retry_after(response),
+                        )
+                    self._gate.throttled(_retry_after(response) or self.backoff(throttled))
+                    continue
+                if response.status_code < 500:
+                    record_id = ids[0] if len(ids) == 1 else None
+                    key_env = self.settings.api_key_env
+                    raise classify(response, record_id=record_id, key_env=key_env)
+                reason = f"HTTP {response.status_code}"
+            if write:
+                raise WriteOutcomeUnknownError(reason, ids=ids)
+            failures += 1
+            if failures >= _READ_ATTEMPTS:
+                raise RetryableError(f"Twenty read {method} {path} kept failing: {reason}")
+            await self._sleep(self.backoff(failures))

@@ -1,0 +1,207 @@
+"""Twenty's REST data API: create, update, delete, restore, find (reference §2, §9)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+from adapters.twenty._http import Http
+from core.ports.destination import (
+    BatchOutcome,
+    Member,
+    Record,
+    RecordRejectedError,
+    WriteOutcomeUnknownError,
+)
+
+_IDS_PER_LOOKUP = 50  # keeps the filter URL around 2 KB
+_PAGE = 200  # Twenty's maximum page size
+
+
+def _payload(body: Any) -> Any:
+    """The single value inside Twenty's `{"data": {"<operation>": ...}}` envelope."""
+    data = body.get("data") if isinstance(body, Mapping) else None
+    if isinstance(data, Mapping) and len(data) == 1:
+        return next(iter(data.values()))
+    return data
+
+
+def _listing(body: Any) -> tuple[list[Record], str | None]:
+    """Records of a list answer and the cursor of the next page (None on the last)."""
+    records = _payload(body)
+    page_info = body.get("pageInfo") or {}
+    cursor = page_info.get("endCursor") if page_info.get("hasNextPage") else None
+    return list(records or []), cursor
+
+
+class RecordApi:
+    """Record operations on one workspace; mixed into `TwentyClient`."""
+
+    _http: Http
+
+    @property
+    def batch_size(self) -> int:
+        """Records per batch create."""
+        return self._http.settings.batch_size
+
+    async def create_many(self, object_name: str, records: Sequence[Record]) -> list[Record]:
+        """Create records in exactly one request (all or nothing on Twenty's side).
+
+        Raises:
+            RecordRejectedError, WriteOutcomeUnknownError, DestinationAuthError.
+        """
+        ids = [str(r.get("id", "")) for r in records]
+        body = await self._http.request(
+            "POST", f"/rest/batch/{object_name}", json=list(records), write=True, ids=ids
+        )
+        return list(_payload(body) or [])
+
+    async def create_batch(self, object_name: str, records: Sequence[Record]) -> BatchOutcome:
+        """Create records, bisecting a refused batch so the good ones load.
+
+        Raises:
+            WriteOutcomeUnknownError: carrying every id whose outcome is not known.
+            DestinationAuthError, FatalForRunError: the run must stop.
+        """
+        created: list[Record] = []
+        rejected: dict[str, RecordRejectedError] = {}
+        requests = 0
+
+        async def attempt(chunk: Sequence[Record]) -> None:
+            nonlocal requests
+            requests += 1
+            try:
+                created.extend(await self.create_many(object_name, chunk))
+            except RecordRejectedError as error:
+                if len(chunk) == 1:
+                    error.record_id = str(chunk[0].get("id", "")) or None
+                    rejected[error.record_id or f"#{len(rejected)}"] = error
+                    return
+                middle = len(chunk) // 2
+                await attempt(chunk[:middle])
+                await attempt(chunk[middle:])
+
+        try:
+            await attempt(records)
+        except WriteOutcomeUnknownError as error:
+            known = {str(r.get("id")) for r in created} | set(rejected)
+            unknown = [str(r.get("id", "")) for r in records if str(r.get("id")) not in known]
+            raise WriteOutcomeUnknownError(error.reason, ids=unknown) from error
+        return BatchOutcome(tuple(created), rejected, requests)
+
+    async def create_one(self, object_name: str, record: Record) -> Record:
+        """Create one record.
+
+        Raises:
+            RecordRejectedError, WriteOutcomeUnknownError, DestinationAuthError.
+        """
+        ids = [str(record["id"])] if "id" in record else []
+        body = await self._http.request(
+            "POST", f"/rest/{object_name}", json=dict(record), write=True, ids=ids
+        )
+        return dict(_payload(body))
+
+    async def update_one(self, object_name: str, record_id: str, values: Record) -> Record:
+        """Change the given fields of one record; return it as it is now.
+
+        Raises:
+            RecordRejectedError, RecordNotFoundError, WriteOutcomeUnknownError.
+        """
+        body = await self._http.request(
+            "PATCH",
+            f"/rest/{object_name}/{record_id}",
+            json=dict(values),
+            write=True,
+            ids=[record_id],
+        )
+        return dict(_payload(body))
+
+    async def delete_one(self, object_name: str, record_id: str, *, soft: bool) -> None:
+        """Delete one record: permanently, or soft (kept under "Deleted records").
+
+        Raises:
+            RecordNotFoundError, WriteOutcomeUnknownError.
+        """
+        params = {"soft_delete": "true"} if soft else None
+        await self._http.request(
+            "DELETE", f"/rest/{object_name}/{record_id}", params=params, write=True, ids=[record_id]
+        )
+
+    async def restore_one(self, object_name: str, record_id: str) -> Record:
+        """Restore a soft-deleted record (current suffix route, else the 1.x prefix route).
+
+        Raises:
+            RecordNotFoundError, RecordRejectedError, WriteOutcomeUnknownError.
+        """
+        try:
+            body = await self._http.request(
+                "PATCH", f"/rest/{object_name}/{record_id}/restore", write=True, ids=[record_id]
+            )
+        except RecordRejectedError:
+            # 1.x servers only know the prefix restore-many (their restore-one answered 400).
+            body = await self._http.request(
+                "PATCH",
+                f"/rest/restore/{object_name}",
+                params={"filter": f"id[eq]:{record_id}"},
+                write=True,
+                ids=[record_id],
+            )
+        restored = _payload(body)
+        if isinstance(restored, list):
+            restored = restored[0] if restored else {"id": record_id}
+        return dict(restored)
+
+    async def find_by_ids(
+        self, object_name: str, ids: Sequence[str], *, include_deleted: bool = False
+    ) -> list[Record]:
+        """The records among `ids` that exist (soft-deleted ones too when asked)."""
+        found: list[Record] = []
+        for start in range(0, len(ids), _IDS_PER_LOOKUP):
+            chunk = ",".join(ids[start : start + _IDS_PER_LOOKUP])
+            async for record in self.find(
+                object_name, f"id[in]:[{chunk}]", include_deleted=include_deleted
+            ):
+                found.append(record)
+        return found
+
+    async def find(
+        self, object_name: str, filter_expr: str | None = None, *, include_deleted: bool = False
+    ) -> AsyncIterator[Record]:
+        """Every record matching a filter, following cursors (live rows, then deleted ones)."""
+        filters = [filter_expr]
+        if include_deleted and "deletedAt" not in (filter_expr or ""):
+            deleted = "deletedAt[is]:NOT_NULL"
+            filters.append(f"{filter_expr},{deleted}" if filter_expr else deleted)
+        for expr in filters:
+            async for record in self._pages(f"/rest/{object_name}", expr):
+                yield record
+
+    async def _pages(self, path: str, filter_expr: str | None) -> AsyncIterator[Record]:
+        cursor: str | None = None
+        while True:
+            params = {"limit": str(_PAGE)}
+            if filter_expr:
+                params["filter"] = filter_expr
+            if cursor:
+                params["starting_after"] = cursor
+            body = await self._http.request("GET", path, params=params, write=False)
+            records, cursor = _listing(body)
+            for record in records:
+                yield record
+            if cursor is None or not records:
+                return
+
+    async def list_members(self) -> list[Member]:
+        """The workspace members (id, login email, name)."""
+        members = []
+        async for row in self._pages("/rest/workspaceMembers", None):
+            name = row.get("name") or {}
+            members.append(
+                Member(
+                    id=str(row["id"]),
+                    email=row.get("userEmail"),
+                    first_name=name.get("firstName") or "",
+                    last_name=name.get("lastName") or "",
+                )
+            )
+        return members

@@ -1,0 +1,161 @@
+"""Client-side rate limiting shared by every task: one limiter, one or more windows.
+
+Each window allows at most `limit` requests in any span of `seconds` (a sliding log of send
+times). That is never more permissive than the server's token bucket of the same size and
+refill rate, and in steady state uses the whole budget. On a 429 the limiter lowers its
+limits (multiplicatively) and holds every task back for the wait; each success recovers a
+little (additively), so a server tighter than configured is found quickly and left slowly.
+Waits longer than a threshold are reported through `on_pause`, so the pipeline can record a
+durable RunPaused event and show it in status.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+import anyio
+import msgspec
+
+from core.clock import Clock, SystemClock
+from core.errors import ConfigError
+
+__all__ = ["PauseNotice", "RateLimiter", "Window", "parse_windows"]
+
+Sleep = Callable[[float], Awaitable[None]]
+
+_WINDOW = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)?\s*(ms|s|m|min|h)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+
+
+class Window(msgspec.Struct, frozen=True):
+    """At most `limit` requests in any `seconds`-long span."""
+
+    limit: int
+    seconds: float
+
+
+class PauseNotice(msgspec.Struct, frozen=True):
+    """A wait long enough to be worth telling the operator (and recording)."""
+
+    seconds: float
+    reason: str
+
+
+def parse_windows(text: str) -> tuple[Window, ...]:
+    """Parse `100/60s`, `100/1s,100/60s`, `50/5s`, `6000/h` into windows.
+
+    Raises:
+        ConfigError: the text is not a comma-separated list of `<count>/<duration>`.
+    """
+    windows = []
+    for part in text.split(","):
+        match = _WINDOW.match(part)
+        if not match or int(match.group(1)) < 1:
+            raise ConfigError(
+                f"rate limit {part.strip()!r} is not valid: write <requests>/<duration>, "
+                "e.g. 100/60s or 100/1s,100/60s"
+            )
+        amount = float(match.group(2) or 1)
+        unit = _UNIT_SECONDS[match.group(3) or "s"]
+        if amount * unit <= 0:
+            raise ConfigError(f"rate limit {part.strip()!r}: the duration must be positive")
+        windows.append(Window(int(match.group(1)), amount * unit))
+    return tuple(windows)
+
+
+class _Log:
+    """Send times of one window (at most `limit` kept)."""
+
+    def __init__(self, window: Window, margin: float) -> None:
+        self.window = window
+        # A small margin absorbs the jitter between our send time and the server's clock.
+        self.span = window.seconds * (1.0 + margin)
+        self.times: deque[float] = deque()
+
+    def wait(self, now: float, scale: float) -> float:
+        """Seconds until one more request fits at the current (scaled) limit."""
+        limit = max(1, math.floor(self.window.limit * scale))
+        while self.times and now - self.times[0] >= self.span:
+            self.times.popleft()
+        if len(self.times) < limit:
+            return 0.0
+        # Written as span - elapsed so its sign agrees exactly with the expiry test above.
+        return self.span - (now - self.times[len(self.times) - limit])
+
+    def record(self, now: float) -> None:
+        self.times.append(now)
+        while len(self.times) > self.window.limit:
+            self.times.popleft()
+
+
+class RateLimiter:
+    """Shared admission control implementing `core.ports.destination.RequestGate`."""
+
+    def __init__(
+        self,
+        windows: tuple[Window, ...] = (Window(100, 60.0),),
+        *,
+        clock: Clock | None = None,
+        sleep: Sleep = anyio.sleep,
+        margin: float = 0.02,
+        long_wait_s: float = 30.0,
+        on_pause: Callable[[PauseNotice], None] | None = None,
+    ) -> None:
+        if not windows:
+            raise ConfigError("a rate limiter needs at least one window")
+        self._clock = clock or SystemClock()
+        self._sleep = sleep
+        self._logs = [_Log(w, margin) for w in windows]
+        self._lock = anyio.Lock()
+        self._hold_until = 0.0
+        self._long_wait_s = long_wait_s
+        self._on_pause = on_pause
+        self._recovery = 0.1 / min(w.limit for w in windows)
+        self.scale = 1.0
+        self.acquired = 0
+        self.throttles = 0
+        self.pauses: list[PauseNotice] = []
+
+    @property
+    def windows(self) -> tuple[Window, ...]:
+        """The configured windows (before any lowering)."""
+        return tuple(log.window for log in self._logs)
+
+    def _wait(self, now: float) -> float:
+        held = self._hold_until - now
+        return max([held, *(log.wait(now, self.scale) for log in self._logs)])
+
+    async def acquire(self) -> None:
+        """Wait (in FIFO order with the other tasks) until one more request may be sent."""
+        async with self._lock:
+            reported = False
+            while (delay := self._wait(self._clock.monotonic())) > 0:
+                if delay >= self._long_wait_s and not reported:
+                    self._report(delay, "rate limit budget spent; waiting for the window")
+                    reported = True
+                await self._sleep(max(delay, 1e-6))
+            now = self._clock.monotonic()
+            for log in self._logs:
+                log.record(now)
+            self.acquired += 1
+            # Additive recovery: back from one lowering (x0.8) after about two windows' worth.
+            self.scale = min(1.0, self.scale + self._recovery)
+
+    def throttled(self, delay_s: float) -> None:
+        """The server answered 429: lower the limits and hold every task back `delay_s`."""
+        self.throttles += 1
+        self.scale = max(0.1, self.scale * 0.8)
+        until = self._clock.monotonic() + max(0.0, delay_s)
+        if until > self._hold_until:
+            self._hold_until = until
+            if delay_s >= self._long_wait_s:
+                self._report(delay_s, "destination answered 429 (rate limited)")
+
+    def _report(self, seconds: float, reason: str) -> None:
+        notice = PauseNotice(round(seconds, 3), reason)
+        self.pauses.append(notice)
+        if self._on_pause is not None:
+            self._on_pause(notice)

@@ -1,0 +1,131 @@
+"""The shared rate limiter, driven by an injected clock (no real waiting)."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.errors import ConfigError
+from core.rate_limit import PauseNotice, RateLimiter, Window, parse_windows
+from destination.conftest import FakeClock
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("100/60s", (Window(100, 60.0),)),
+        ("100/1s,100/60s", (Window(100, 1.0), Window(100, 60.0))),
+        ("50/5s", (Window(50, 5.0),)),
+        ("6000/h", (Window(6000, 3600.0),)),
+        ("10/500ms", (Window(10, 0.5),)),
+        ("100/m", (Window(100, 60.0),)),
+        (" 5 / 2.5s ", (Window(5, 2.5),)),
+    ],
+    ids=["default", "two-windows", "compressed", "per-hour", "millis", "per-minute", "spaces"],
+)
+def test_parse_windows_reads_budgets(text: str, expected: tuple[Window, ...]) -> None:
+    assert parse_windows(text) == expected
+
+
+@pytest.mark.parametrize("text", ["abc", "0/5s", "10/0s", "10/5x", ""], ids=str)
+def test_parse_windows_refuses_nonsense(text: str) -> None:
+    with pytest.raises(ConfigError, match="rate limit"):
+        parse_windows(text)
+
+
+def _acquire_times(limiter: RateLimiter, clock: FakeClock, gaps: list[float]) -> list[float]:
+    times: list[float] = []
+
+    async def main() -> None:
+        for gap in gaps:
+            clock.t += gap
+            await limiter.acquire()
+            times.append(clock.t)
+
+    anyio.run(main)
+    return times
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    limits=st.lists(st.tuples(st.integers(1, 12), st.floats(0.5, 30.0)), min_size=1, max_size=3),
+    gaps=st.lists(st.floats(0.0, 3.0), min_size=1, max_size=120),
+    margin=st.floats(0.0, 0.05),
+)
+def test_never_more_than_limit_in_any_window(
+    limits: list[tuple[int, float]], gaps: list[float], margin: float
+) -> None:
+    clock = FakeClock()
+    windows = tuple(Window(n, s) for n, s in limits)
+    limiter = RateLimiter(windows, clock=clock, sleep=clock.sleep, margin=margin)
+    times = _acquire_times(limiter, clock, gaps)
+    for window in windows:
+        for i, start in enumerate(times):
+            inside = [t for t in times[i:] if t - start < window.seconds]
+            assert len(inside) <= window.limit
+
+
+def test_steady_state_uses_the_whole_budget(fake_clock: FakeClock) -> None:
+    limiter = RateLimiter((Window(100, 60.0),), clock=fake_clock, sleep=fake_clock.sleep)
+    times = _acquire_times(limiter, fake_clock, [0.0] * 1000)
+    # 1000 requests at 100/60 s: the first 100 at once, then 9 more windows.
+    budget = 100 + 100 * times[-1] / 60.0
+    assert len(times) / budget >= 0.95
+
+
+def test_concurrent_tasks_share_one_budget(fake_clock: FakeClock) -> None:
+    limiter = RateLimiter((Window(10, 5.0),), clock=fake_clock, sleep=fake_clock.sleep, margin=0)
+    times: list[float] = []
+
+    async def worker() -> None:
+        for _ in range(5):
+            await limiter.acquire()
+            times.append(fake_clock.t)
+
+    async def main() -> None:
+        async with anyio.create_task_group() as group:
+            for _ in range(8):
+                group.start_soon(worker)
+
+    anyio.run(main)
+    assert len(times) == 40
+    for i, start in enumerate(sorted(times)):
+        assert len([t for t in sorted(times)[i:] if t - start < 5.0]) <= 10
+
+
+def test_a_429_holds_everyone_back_and_lowers_the_limit(fake_clock: FakeClock) -> None:
+    limiter = RateLimiter((Window(100, 60.0),), clock=fake_clock, sleep=fake_clock.sleep)
+    limiter.throttled(7.5)
+    assert limiter.scale < 1.0
+    times = _acquire_times(limiter, fake_clock, [0.0])
+    assert times == [7.5]
+    assert limiter.throttles == 1
+
+
+def test_scale_recovers_slowly_after_a_429(fake_clock: FakeClock) -> None:
+    limiter = RateLimiter((Window(10, 1.0),), clock=fake_clock, sleep=fake_clock.sleep)
+    limiter.throttled(0.0)
+    lowered = limiter.scale
+    _acquire_times(limiter, fake_clock, [0.0] * 5)
+    assert lowered < limiter.scale < 1.0
+    _acquire_times(limiter, fake_clock, [0.0] * 40)
+    assert limiter.scale == 1.0
+
+
+def test_long_waits_are_reported_once_per_wait(fake_clock: FakeClock) -> None:
+    notices: list[PauseNotice] = []
+    limiter = RateLimiter(
+        (Window(2, 60.0),),
+        clock=fake_clock,
+        sleep=fake_clock.sleep,
+        long_wait_s=30.0,
+        on_pause=notices.append,
+    )
+    _acquire_times(limiter, fake_clock, [0.0, 0.0, 0.0])
+    assert len(notices) == 1
+    assert notices[0].seconds >= 60.0
+    assert "budget" in notices[0].reason
+    limiter.throttled(45.0)
+    assert len(notices) == 2 and "429" in notices[1].reason
