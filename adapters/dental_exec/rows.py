@@ -1,0 +1,185 @@
+"""Records to SourceRows: header aliasing (Q18), keys (Q12), content hashes, row-level errors."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import msgspec
+
+from core.export_format import CODE_SETS, ColumnType, FileSpec, header_key
+from core.ports.source import RowError, SourceRow
+from core.values import (
+    ValueParseError,
+    parse_bool,
+    parse_date,
+    parse_datetime,
+    parse_money,
+    parse_time,
+)
+
+_VALIDATORS: dict[ColumnType, Callable[[str], object]] = {
+    ColumnType.DATE: parse_date,
+    ColumnType.DATETIME: parse_datetime,
+    ColumnType.TIME: parse_time,
+    ColumnType.MONEY: parse_money,
+}
+_RECORD_TYPES = {name.lower(): name for name in CODE_SETS["custom_record_type"]}
+_ENCODE = msgspec.json.Encoder().encode
+
+
+class HeaderMap(msgspec.Struct, frozen=True):
+    """How one file's header maps onto the format's columns."""
+
+    names: tuple[str, ...]  # per physical column: canonical name, `?<header>` or "" (ignored)
+    recognised: dict[str, str]
+    unknown: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+def map_header(spec: FileSpec, header: list[str]) -> HeaderMap:
+    """Match header cells to columns case-, space- and punctuation-insensitively (Q18)."""
+    lookup: dict[str, str] = {}
+    for column in spec.columns:
+        for text in (column.label, column.name, *column.aliases):
+            lookup.setdefault(header_key(text), column.name)
+    names: list[str] = []
+    recognised: dict[str, str] = {}
+    unknown: list[str] = []
+    for cell in header:
+        text = cell.strip().lstrip("\ufeff")
+        name = lookup.get(header_key(text)) if text else None
+        if not text:
+            names.append("")  # the trailing empty column of some versions
+        elif name is None or name in recognised.values():
+            names.append(f"?{text}")
+            unknown.append(text)
+        else:
+            names.append(name)
+            recognised[text] = name
+    missing = tuple(c.name for c in spec.columns if c.name not in recognised.values())
+    return HeaderMap(tuple(names), recognised, tuple(unknown), missing)
+
+
+class RowBuilder:
+    """Builds SourceRows for one file; precomputes everything per column once."""
+
+    def __init__(self, spec: FileSpec, file: str, header: HeaderMap) -> None:
+        self.spec, self.file = spec, file
+        self.names = header.names
+        self.width = len(header.names)
+        # Rows may omit the trailing empty header column(s).
+        self.min_width = len("\0".join(header.names).rstrip("\0").split("\0"))
+        by_name = {c.name: c for c in spec.columns}
+        present = [(i, n) for i, n in enumerate(self.names) if n]
+        self.present = present
+        self.int_columns = {n for _, n in present if n in by_name and by_name[n].type == "int"}
+        # Money may be blank for zero (Q4), so a blank required amount is not an error.
+        self.required = [
+            n
+            for _, n in present
+            if n in by_name and by_name[n].required and by_name[n].type != "money"
+        ]
+        self.typed_required = [
+            (n, _VALIDATORS[by_name[n].type])
+            for n in self.required
+            if by_name[n].type in _VALIDATORS
+        ]
+        self.hash_order = sorted(present, key=lambda item: item[1])
+        self.deleted = (
+            spec.deleted_column if spec.deleted_column in dict(present).values() else None
+        )
+
+    def build(self, line: int, fields: list[str], problems: tuple[RowError, ...]) -> SourceRow:
+        """One SourceRow from the fields of a record starting at `line`."""
+        errors = list(problems)
+        count = len(fields)
+        is_width_ok = self.min_width <= count <= self.width
+        if not is_width_ok and not _only_trailing_blanks(fields, self.width):
+            errors.append(self._error(line, None, "column_count", self._count_message(fields)))
+        values: dict[str, str | None] = {}
+        for index, name in self.present:
+            text = fields[index].strip() if index < len(fields) else ""
+            values[name] = text or None
+        self._check(line, values, errors)
+        key = self._key(line, values, errors)
+        return SourceRow(
+            entity=self.spec.entity,
+            file=self.file,
+            line=line,
+            key=key,
+            content_hash=self._hash(values),
+            values=values,
+            errors=tuple(errors),
+            is_deleted=self._is_deleted(values),
+        )
+
+    def _count_message(self, fields: list[str]) -> str:
+        return f"{len(fields)} fields where the header has {self.width}; fix the row's quoting"
+
+    def _error(self, line: int, column: str | None, code: str, message: str) -> RowError:
+        return RowError(self.file, line, column, code, message)
+
+    def _check(self, line: int, values: dict[str, str | None], errors: list[RowError]) -> None:
+        for name in self.required:
+            if values[name] is None:
+                errors.append(self._error(line, name, "missing_required", "required value empty"))
+        for name in self.int_columns:
+            text = values[name]
+            if text is not None and not text.isdigit() and name not in self.spec.pk:
+                errors.append(self._error(line, name, "bad_integer", "not a whole number"))
+        for name, validate in self.typed_required:
+            text = values[name]
+            if text is None:
+                continue
+            try:
+                validate(text)
+            except ValueParseError as error:
+                errors.append(self._error(line, name, "bad_value", str(error)))
+
+    def _key(self, line: int, values: dict[str, str | None], errors: list[RowError]) -> str | None:
+        parts: list[str] = []
+        for name in self.spec.pk:
+            text = values.get(name)
+            if text is None:
+                return None  # reported as missing_required
+            if name in self.int_columns:
+                if not text.isdigit() or int(text) == 0:
+                    errors.append(self._error(line, name, "bad_key", "key is not a positive ID"))
+                    return None
+                text = str(int(text))
+            elif name == "record_type":
+                text = _RECORD_TYPES.get(text.lower(), text)
+            elif name == "field_key":
+                text = text.upper()
+            parts.append(text)
+        return ":".join(parts)
+
+    def _hash(self, values: dict[str, str | None]) -> str:
+        items: list[tuple[str, str]] = []
+        for _, name in self.hash_order:
+            text = values[name]
+            if text is None:
+                continue  # a column added empty by a newer version does not change the hash
+            if name in self.int_columns and text.isdigit():
+                text = str(int(text))
+            elif "\r" in text:
+                text = text.replace("\r\n", "\n").replace("\r", "\n")
+            items.append((name, text))
+        return hashlib.sha256(_ENCODE(items)).hexdigest()
+
+    def _is_deleted(self, values: dict[str, str | None]) -> bool:
+        if self.spec.entity == "patient":
+            status = values.get("status")
+            return status is not None and status.lower() == "deleted"
+        if self.deleted is None:
+            return False
+        try:
+            return parse_bool(values.get(self.deleted)) is True
+        except ValueParseError:
+            return False
+
+
+def _only_trailing_blanks(fields: list[str], width: int) -> bool:
+    """A row one or more empty cells longer than the header: the trailing-comma drift (Q18)."""
+    return len(fields) > width and not any(cell.strip() for cell in fields[width:])

@@ -1,0 +1,125 @@
+"""Phones (Q5), emails (Q8, Q9) and ZIP codes (Q14)."""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+import phonenumbers
+
+from core.values.errors import ValueParseError
+
+__all__ = [
+    "PLACEHOLDER_EMAILS",
+    "Email",
+    "Phone",
+    "Zip",
+    "parse_email",
+    "parse_phone",
+    "parse_zip",
+]
+
+_NO_PHONE = {"none", "n/a", "na", "no phone", "unknown", "-", "0"}
+
+
+class Phone(msgspec.Struct, frozen=True):
+    """A phone: `e164` when it has a full number, the raw text always kept."""
+
+    raw: str
+    e164: str | None
+    extension: str | None = None
+    problem: str | None = None  # "no_area_code", "not_a_number", "placeholder"
+
+
+def parse_phone(text: str | None, *, region: str = "US") -> Phone | None:
+    """Parse a free-text phone (`(555) 555-0142`, `555.555.0142 x204`, `none`); None for blank."""
+    if text is None or not text.strip():
+        return None
+    raw = text.strip()
+    if raw.lower() in _NO_PHONE:
+        return Phone(raw, None, problem="placeholder")
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return Phone(raw, None, problem="not_a_number")
+    national = str(number.national_number)
+    extension = number.extension or None
+    if number.country_code == 1 and len(national) == 7:
+        return Phone(raw, None, extension, problem="no_area_code")
+    if not phonenumbers.is_possible_number(number):
+        return Phone(raw, None, extension, problem="not_a_number")
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return Phone(raw, e164, extension)
+
+
+PLACEHOLDER_EMAILS = frozenset(
+    {
+        "none@none.com",
+        "noemail@dental-exec.example",
+        "noemail@noemail.com",
+        "none@email.com",
+        "no@email.com",
+        "na@na.com",
+    }
+)
+_PLACEHOLDER_WORDS = {"none", "refused", "declined", "n/a", "na", "no email", "noemail", "-"}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Email(msgspec.Struct, frozen=True):
+    """An email: `address` is trimmed and lower-cased when usable, None for placeholders."""
+
+    raw: str
+    address: str | None
+    problem: str | None = None  # "placeholder", "invalid"
+
+
+def parse_email(text: str | None) -> Email | None:
+    """Normalise an email (trim, lower-case) and detect placeholders (Q8); None for blank."""
+    if text is None or not text.strip():
+        return None
+    raw = text
+    lowered = text.strip().lower()
+    if lowered in _PLACEHOLDER_WORDS or lowered in PLACEHOLDER_EMAILS:
+        return Email(raw, None, "placeholder")
+    local = lowered.split("@", 1)[0]
+    if local in {"none", "noemail", "no.email", "nomail", "donotemail"}:
+        return Email(raw, None, "placeholder")
+    if _EMAIL.match(lowered) is None:
+        return Email(raw, None, "invalid")
+    return Email(raw, lowered)
+
+
+class Zip(msgspec.Struct, frozen=True):
+    """A US ZIP: five digits (leading zeros restored, Q14) and the optional +4."""
+
+    raw: str
+    zip5: str
+    plus4: str | None = None
+    was_padded: bool = False
+
+
+_ZIP = re.compile(r"^(\d{3,5})(?:-?(\d{4}))?$")
+
+
+def parse_zip(text: str | None) -> Zip | None:
+    """Parse `02134`, `2134`, `02134-1201` or `021341201`; None for blank.
+
+    Raises:
+        ValueParseError: `bad_zip` when the text is not a US ZIP code.
+    """
+    if text is None or not text.strip():
+        return None
+    raw = text.strip()
+    digits = raw.replace(" ", "")
+    if digits.isdigit() and 7 <= len(digits) <= 9:
+        # ZIP+4 stored as a number: the +4 is the last four digits.
+        head, plus4 = digits[:-4], digits[-4:]
+    else:
+        match = _ZIP.match(digits)
+        if match is None:
+            raise ValueParseError("bad_zip", "not a US ZIP code")
+        head, plus4 = match[1], match[2]
+    if len(head) < 3 or len(head) > 5:
+        raise ValueParseError("bad_zip", "not a US ZIP code")
+    return Zip(raw, head.zfill(5), plus4, len(head) < 5)
