@@ -8,15 +8,28 @@ stderr and exit code 1 or 2, never a traceback.
 
 from __future__ import annotations
 
+import csv
 import os
+import sqlite3
 import sys
+import tempfile
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import click
+import msgspec
+from rich.console import Console
+from rich.table import Table
 
+from core.clock import isoformat_utc
 from core.errors import FerryError
+from core.lifecycle import Lifecycle
+from events.audit import compare_projections, replay, verify_chain
+from events.errors import EventStoreError
+from events.queries import EventFilter, list_events, position_at, status_counts
+from events.store import EventStore, StoredEvent
 
 
 def _version() -> str:
@@ -65,7 +78,7 @@ def main(argv: list[str] | None = None) -> Any:
     """Entry point of the `ferry` console script."""
     try:
         return ferry.main(args=argv, prog_name="ferry", standalone_mode=True)
-    except FerryError as error:
+    except (FerryError, EventStoreError) as error:
         _fail(str(error))
     except KeyboardInterrupt:
         _fail("interrupted", 130)
@@ -76,9 +89,294 @@ def main(argv: list[str] | None = None) -> Any:
 
 # --- events and status (foundation) ---------------------------------------------------------
 
+
+def _open_store(context: Context) -> EventStore:
+    """The work directory's store; a clear error when it is missing or not a store."""
+    return EventStore.open(context.store_path, transition=Lifecycle().next_state, create=False)
+
+
+def _instant_option(value: str | None) -> str | None:
+    """An ISO-8601 date or datetime as the store's UTC text (naive means UTC)."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise click.BadParameter(f"{value!r} is not an ISO-8601 date or datetime") from error
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return isoformat_utc(parsed)
+
+
+@ferry.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: entities, totals, runs.")
+@pass_context
+def status_command(context: Context, as_json: bool) -> None:
+    """Records per entity and lifecycle state, and the runs so far."""
+    with _open_store(context) as store:
+        counts = status_counts(store.connection)
+    if as_json:
+        click.echo(msgspec.json.format(msgspec.json.encode(counts)).decode())
+        return
+    console = Console()
+    states = sorted(counts.totals)
+    table = Table("entity", *states, "total", title=f"Records ({counts.events} events)")
+    for entity, by_state in counts.entities.items():
+        cells = [str(by_state.get(s, 0)) for s in states]
+        table.add_row(entity, *cells, str(sum(by_state.values())))
+    table.add_row("all", *(str(counts.totals[s]) for s in states), str(sum(counts.totals.values())))
+    console.print(table)
+    for run in counts.runs[:5]:
+        pause = (
+            f", paused until {run['paused_until']} ({run['pause_reason']})"
+            if run["status"] == "paused"
+            else ""
+        )
+        console.print(
+            f"run {run['run_id']}: {run['status']}{pause}, {run['event_count']} events, "
+            f"started {run['started_at']}"
+        )
+
+
+@ferry.group("events")
+def events_group() -> None:
+    """Query and verify the append-only event log."""
+
+
+def _event_row(stored: StoredEvent) -> dict[str, Any]:
+    return {
+        "position": stored.position,
+        "stream_id": stored.stream_id,
+        "version": stored.version,
+        "type": stored.type,
+        "run_id": stored.run_id,
+        "recorded_at": stored.recorded_at,
+        "data": msgspec.to_builtins(stored.event),
+        "hash": stored.hash,
+    }
+
+
+@events_group.command("list")
+@click.option("--stream", "stream_id", help="Only this stream, e.g. patient:10482.")
+@click.option("--type", "type_", help="Only this event type, e.g. RecordRejected.")
+@click.option("--run", "run_id", help="Only events recorded under this run id.")
+@click.option("--since", help="Recorded at or after this ISO-8601 instant (UTC if no zone).")
+@click.option("--until", help="Recorded before this ISO-8601 instant (UTC if no zone).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many events.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="table for people, json (one object a line) or csv for tools.",
+)
+@pass_context
+def events_list_command(
+    context: Context,
+    stream_id: str | None,
+    type_: str | None,
+    run_id: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int | None,
+    fmt: str,
+) -> None:
+    """List events in log order, filtered."""
+    where = EventFilter(
+        stream_id=stream_id,
+        type=type_,
+        run_id=run_id,
+        since=_instant_option(since),
+        until=_instant_option(until),
+        limit=limit,
+    )
+    with _open_store(context) as store:
+        rows = (_event_row(e) for e in list_events(store.connection, where))
+        if fmt == "json":
+            for row in rows:
+                click.echo(msgspec.json.encode(row).decode())
+        elif fmt == "csv":
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(_EVENT_COLUMNS))
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({**row, "data": msgspec.json.encode(row["data"]).decode()})
+        else:
+            table = Table("position", "recorded_at", "stream_id", "v", "type", "run_id")
+            for row in rows:
+                table.add_row(
+                    str(row["position"]),
+                    row["recorded_at"],
+                    row["stream_id"],
+                    str(row["version"]),
+                    row["type"],
+                    row["run_id"] or "",
+                )
+            Console().print(table)
+
+
+_EVENT_COLUMNS = (
+    "position",
+    "stream_id",
+    "version",
+    "type",
+    "run_id",
+    "recorded_at",
+    "data",
+    "hash",
+)
+
+
+@events_group.command("verify")
+@pass_context
+def events_verify_command(context: Context) -> None:
+    """Recompute the hash chain; print OK or the first bad position (exit 1)."""
+    with _open_store(context) as store:
+        report = verify_chain(store.connection)
+    if report.is_ok:
+        click.echo(f"OK: {report.events} events, chain intact")
+        return
+    click.echo(f"FAILED at position {report.first_bad_position}: {report.reason}", err=True)
+    sys.exit(1)
+
+
+@ferry.command("replay")
+@click.option("--until", "until", help="Stop at this POSITION (integer) or ISO-8601 TIME.")
+@click.option("--check", is_flag=True, help="Compare the rebuilt projections with the live ones.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keep the rebuilt projections in this new SQLite file.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the rebuilt status as JSON.")
+@pass_context
+def replay_command(
+    context: Context, until: str | None, check: bool, out: Path | None, as_json: bool
+) -> None:
+    """Rebuild the projections from the log, up to a point; show or check them."""
+    if check and until is not None:
+        raise click.UsageError("--check compares the whole log with the live state; drop --until")
+    with _open_store(context) as store, tempfile.TemporaryDirectory() as tmp:
+        conn = store.connection
+        position = None
+        if until is not None:
+            position = (
+                int(until) if until.isdigit() else position_at(conn, _instant_option(until) or "")
+            )
+        target = out or Path(tmp) / "replay.db"
+        last = replay(conn, target, Lifecycle().next_state, until_position=position)
+        rebuilt = sqlite3.connect(target)
+        counts = status_counts(rebuilt)
+        rebuilt.close()
+        diffs = compare_projections(conn, target) if check else []
+    if as_json:
+        click.echo(msgspec.json.encode(counts).decode())
+    else:
+        click.echo(f"replayed {last} events")
+        for state, count in sorted(counts.totals.items()):
+            click.echo(f"  {state:<14} {count}")
+        if out:
+            click.echo(f"rebuilt projections written to {out}")
+    if check:
+        if diffs:
+            for diff in diffs:
+                click.echo(f"MISMATCH {diff.table} {diff.key}", err=True)
+            sys.exit(1)
+        click.echo("check: rebuilt projections equal the live ones")
+
+
+@ferry.command("trail")
+@click.argument("stream_id")
+@click.option("--show-data", is_flag=True, help="Include source rows and payloads (PHI).")
+@pass_context
+def trail_command(context: Context, stream_id: str, show_data: bool) -> None:
+    """One record's full history, oldest first (patient values hidden unless --show-data)."""
+    with _open_store(context) as store:
+        history = store.read_stream(stream_id)
+    if not history:
+        raise click.ClickException(f"no events for {stream_id!r}; check the id with `ferry status`")
+    for stored in history:
+        facts = msgspec.to_builtins(stored.event)
+        facts.pop("type", None)
+        if not show_data:
+            for private in ("row", "payload", "before_image"):
+                if facts.get(private):
+                    facts[private] = f"<{len(facts[private])} fields hidden; --show-data>"
+        detail = ", ".join(f"{k}={v}" for k, v in facts.items() if v not in (None, "", [], {}))
+        run = f" run {stored.run_id}" if stored.run_id else ""
+        click.echo(f"#{stored.position} v{stored.version} {stored.recorded_at}{run} {stored.type}")
+        if detail:
+            click.echo(f"    {detail}")
+
+
 # --- source: Dental-Exec export (reader, audit, fixtures generator) -------------------------
 
 # --- sandbox: the local Twenty server -------------------------------------------------------
+
+
+@ferry.group()
+def sandbox() -> None:
+    """A local Twenty API server to rehearse against (records, metadata, limits, faults)."""
+
+
+@sandbox.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=3000, show_default=True, type=int, help="TCP port.")
+@click.option(
+    "--db",
+    "db_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite file holding the workspace; data persists across restarts.",
+)
+@click.option(
+    "--api-key",
+    envvar="FERRY_SANDBOX_API_KEY",
+    default=None,
+    help="Bearer key to accept (env FERRY_SANDBOX_API_KEY); a random one is printed if absent.",
+)
+@click.option(
+    "--rate-limit",
+    "rate_limits",
+    multiple=True,
+    metavar="N/WINDOW",
+    help="Token bucket per API key, e.g. 100/60s or 100/s; repeat for several windows.",
+)
+@click.option(
+    "--rate-limit-headers",
+    is_flag=True,
+    help="Answer 429 in Twenty's v2 style (Retry-After, X-RateLimit-*, RATE_LIMITED).",
+)
+@click.option("--batch-max", default=200, show_default=True, type=int, help="Records per batch.")
+@click.option("--latency-ms", default=0.0, show_default=True, type=float, help="Added delay.")
+@click.option("--fail-rate", default=0.0, show_default=True, type=float, help="P(503) per call.")
+@click.option(
+    "--drop-after-commit",
+    default=0.0,
+    show_default=True,
+    type=float,
+    help="P(commit a write, then drop the connection unanswered).",
+)
+@click.option("--seed", default=None, type=int, help="Seed of the fault dice (replayable runs).")
+@click.option(
+    "--members",
+    "members_csv",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV `name,email` of workspace members to seed.",
+)
+def sandbox_serve(rate_limits: tuple[str, ...], **options: Any) -> None:
+    """Serve a local Twenty workspace over HTTP until interrupted."""
+    from adapters.twenty_sandbox import SandboxConfig, SandboxState, parse_rate_window, serve
+
+    windows = tuple(parse_rate_window(text) for text in rate_limits)
+    config = SandboxConfig(rate_windows=windows, **options)
+    state = SandboxState(config)
+    click.echo(f"Twenty sandbox on http://{config.host}:{config.port}/rest (db {config.db_path})")
+    if config.api_key is None:
+        click.echo(f"API key: {state.api_key}")
+    serve(config, state)
+
 
 # --- destination: schema, members -----------------------------------------------------------
 

@@ -1,0 +1,151 @@
+"""The ASGI layer in front of Twenty's routes: auth, rate limits, injected faults, counters.
+
+Faults are seeded so a failing run can be replayed. `drop_after_commit` lets the write commit
+and then aborts the TCP connection before any byte of the answer is sent: the client sees a
+dropped connection (httpx `RemoteProtocolError`), the very case where a naive retry would
+create a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from adapters.twenty_sandbox.config import SandboxConfig
+from adapters.twenty_sandbox.data_routes import json_response
+from adapters.twenty_sandbox.limits import RateLimiter
+from adapters.twenty_sandbox.problems import ApiProblem
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+@dataclass
+class Stats:
+    """Counters for tests and benchmarks, served at `GET /_sandbox/stats`."""
+
+    requests: int = 0
+    throttled: int = 0
+    unauthenticated: int = 0
+    injected_failures: int = 0
+    dropped_after_commit: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        """Start counting from zero."""
+        self.__init__()  # type: ignore[misc]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The counters as JSON-ready data."""
+        return {
+            "requests": self.requests,
+            "throttled": self.throttled,
+            "unauthenticated": self.unauthenticated,
+            "injectedFailures": self.injected_failures,
+            "droppedAfterCommit": self.dropped_after_commit,
+            "byStatus": dict(self.by_status),
+        }
+
+
+class Gate:
+    """Wraps the route app: checks the Bearer key, throttles, injects faults, counts."""
+
+    def __init__(self, app: App, config: SandboxConfig, api_key: str, stats: Stats) -> None:
+        self.app = app
+        self._config = config
+        self._api_key = api_key
+        self._stats = stats
+        self._dice = random.Random(config.seed)
+        self._limiter = RateLimiter(config.rate_windows, v2_style=config.rate_limit_headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        marker: dict[str, Any] = {"committed": False}
+        scope["sandbox"] = marker
+        path: str = scope["path"]
+        if path == "/rest" or path.startswith("/rest/"):
+            self._stats.requests += 1
+            try:
+                await self._admit(scope, path)
+            except ApiProblem as problem:
+                self._count(problem.status)
+                response = json_response(problem.body, problem.status, problem.headers)
+                await response(scope, receive, send)
+                return
+            await self.app(scope, receive, self._guarded(send, marker))
+            return
+        await self.app(scope, receive, send)
+
+    async def _admit(self, scope: Scope, path: str) -> None:
+        key = self._authenticate(scope)
+        is_data = not path.startswith(("/rest/metadata", "/rest/open-api"))
+        if is_data:
+            try:
+                self._limiter.take(key, "sandbox-api-key")
+            except ApiProblem:
+                self._stats.throttled += 1
+                raise
+        if self._config.latency_ms:
+            await asyncio.sleep(self._config.latency_ms / 1000)
+        if is_data and self._config.fail_rate and self._dice.random() < self._config.fail_rate:
+            self._stats.injected_failures += 1
+            raise ApiProblem(503, "Service temporarily unavailable (injected by the sandbox)")
+
+    def _authenticate(self, scope: Scope) -> str:
+        raw: bytes = dict(scope.get("headers") or []).get(b"authorization", b"")
+        header = raw.decode("latin-1")
+        scheme, _, token = header.partition(" ")
+        if not header:
+            self._stats.unauthenticated += 1
+            raise ApiProblem(401, "Missing authentication token", error="UNAUTHENTICATED")
+        if scheme.lower() != "bearer" or token.strip() != self._api_key:
+            self._stats.unauthenticated += 1
+            raise ApiProblem(401, "Token invalid.", error="UNAUTHENTICATED")
+        return token.strip()
+
+    def _count(self, status: int) -> None:
+        key = str(status)
+        self._stats.by_status[key] = self._stats.by_status.get(key, 0) + 1
+
+    def _guarded(self, send: Send, marker: dict[str, Any]) -> Send:
+        dropped = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal dropped
+            if dropped:
+                return
+            if message["type"] == "http.response.start":
+                self._count(int(message["status"]))
+                if marker["committed"] and self._should_drop():
+                    dropped = True
+                    self._stats.dropped_after_commit += 1
+                    await _abort_connection(send, message)
+                    return
+            await send(message)
+
+        return guarded_send
+
+    def _should_drop(self) -> bool:
+        rate = self._config.drop_after_commit
+        return bool(rate) and self._dice.random() < rate
+
+
+async def _abort_connection(send: Send, start: Message) -> None:
+    """Close the TCP connection without answering (uvicorn's transport, reached via `send`)."""
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is not None:
+        transport.abort()
+        for _ in range(3):  # let uvicorn's connection_lost run: it then sends nothing
+            await asyncio.sleep(0)
+        return
+    # Another server: start the answer, then fail, which makes the server close the connection.
+    await send({**start, "headers": []})
+    raise ConnectionAbortedError("sandbox dropped the connection after commit")
