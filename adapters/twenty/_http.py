@@ -199,6 +199,11 @@ class Http:
                         )
                     self._gate.throttled(_retry_after(response) or self.backoff(throttled))
                     continue
+                if response.status_code in (501, 505):
+                    raise FatalForRunError(
+                        f"this Twenty server does not support {method} {path} "
+                        f"(HTTP {response.status_code})"
+                    )
                 if response.status_code < 500:
                     record_id = ids[0] if len(ids) == 1 else None
                     key_env = self.settings.api_key_env

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import anyio
 import pytest
+
+from adapters.twenty import TwentyClient
+from core.ports.destination import DestinationSettings
+from core.rate_limit import RateLimiter, parse_windows
 
 
 class FakeClock:
@@ -30,3 +37,50 @@ class FakeClock:
 @pytest.fixture
 def fake_clock() -> FakeClock:
     return FakeClock()
+
+
+class Target:
+    """Where the contract tests run: the sandbox, or a real Twenty from the environment."""
+
+    def __init__(self, url: str, key: str, is_real: bool) -> None:
+        self.url, self.key, self.is_real = url, key, is_real
+
+
+def real_twenty() -> Target | None:
+    """The real Twenty named by TWENTY_API_URL / TWENTY_API_KEY, if both are set."""
+    url, key = os.environ.get("TWENTY_API_URL"), os.environ.get("TWENTY_API_KEY")
+    return Target(url, key, True) if url and key else None
+
+
+@pytest.fixture
+def twenty(start_sandbox: Callable[..., Any]) -> Target:
+    """A real Twenty when configured, else a fresh sandbox."""
+    real = real_twenty()
+    if real is not None:
+        return real
+    sandbox = start_sandbox()
+    return Target(sandbox.base_url, sandbox.api_key, False)
+
+
+@pytest.fixture
+def faulty(start_sandbox: Callable[..., Any]) -> Callable[..., Target]:
+    """Start a sandbox with fault options (skipped against a real Twenty)."""
+    if real_twenty() is not None:
+        pytest.skip("fault injection needs the sandbox")
+
+    def start(**options: Any) -> Target:
+        sandbox = start_sandbox(**options)
+        return Target(sandbox.base_url, sandbox.api_key, False)
+
+    return start
+
+
+def make_client(
+    target: Target, limiter: RateLimiter | None = None, batch_size: int = 60
+) -> TwentyClient:
+    """A client for the target; the key passes through a private environment mapping."""
+    return TwentyClient(
+        DestinationSettings(url=target.url, batch_size=batch_size, timeout_s=10.0),
+        gate=limiter or RateLimiter(parse_windows("1000/1s")),
+        environ={"TWENTY_API_KEY": target.key},
+    )

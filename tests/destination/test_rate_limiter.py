@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from core.errors import ConfigError
 from core.rate_limit import PauseNotice, RateLimiter, Window, parse_windows
-from destination.conftest import FakeClock
+from tests.destination.conftest import FakeClock
 
 
 @pytest.mark.parametrize(

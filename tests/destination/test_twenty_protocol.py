@@ -25,7 +25,7 @@ from core.ports.destination import (
     WriteOutcomeUnknownError,
 )
 from core.rate_limit import RateLimiter, Window
-from destination.conftest import FakeClock
+from tests.destination.conftest import FakeClock
 
 KEY = "sk-test-very-secret"
 ID = "0f0e0d0c-0b0a-4909-8807-060504030201"
