@@ -1,8 +1,9 @@
 """Client-side rate limiting shared by every task: one limiter, one or more windows.
 
-Each window allows at most `limit` requests in any span of `seconds` (a sliding log of send
-times). That is never more permissive than the server's token bucket of the same size and
-refill rate, and in steady state uses the whole budget. On a 429 the limiter lowers its
+Each window is a token bucket of `limit` tokens refilled continuously over `seconds`, the
+model of Twenty's throttler (reference §7.1), refilled a little slower (`margin`) so that the
+timing jitter between our clock and the server's never makes us the faster one. In steady
+state it spends the whole budget. On a 429 the limiter lowers its
 limits (multiplicatively) and holds every task back for the wait; each success recovers a
 little (additively), so a server tighter than configured is found quickly and left slowly.
 Waits longer than a threshold are reported through `on_pause`, so the pipeline can record a
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import deque
 from collections.abc import Awaitable, Callable
 
 import anyio
@@ -66,29 +66,36 @@ def parse_windows(text: str) -> tuple[Window, ...]:
     return tuple(windows)
 
 
-class _Log:
-    """Send times of one window (at most `limit` kept)."""
+class _Bucket:
+    """One window as a token bucket: `limit` tokens, refilled continuously over `seconds`.
 
-    def __init__(self, window: Window, margin: float) -> None:
+    That is the model of Twenty's own throttler, so a client bucket of the same size with a
+    slightly slower refill (`margin`) can spend the whole budget without being refused.
+    """
+
+    def __init__(self, window: Window, margin: float, now: float) -> None:
         self.window = window
-        # A small margin absorbs the jitter between our send time and the server's clock.
-        self.span = window.seconds * (1.0 + margin)
-        self.times: deque[float] = deque()
+        self.margin = margin
+        self.tokens = float(window.limit)
+        self.last = now
+
+    def _refill(self, now: float, scale: float) -> tuple[float, float]:
+        capacity = max(1.0, math.floor(self.window.limit * scale))
+        rate = self.window.limit * scale * (1.0 - self.margin) / self.window.seconds
+        self.tokens = min(capacity, self.tokens + max(0.0, now - self.last) * rate)
+        self.last = now
+        return capacity, rate
 
     def wait(self, now: float, scale: float) -> float:
-        """Seconds until one more request fits at the current (scaled) limit."""
-        limit = max(1, math.floor(self.window.limit * scale))
-        while self.times and now - self.times[0] >= self.span:
-            self.times.popleft()
-        if len(self.times) < limit:
-            return 0.0
-        # Written as span - elapsed so its sign agrees exactly with the expiry test above.
-        return self.span - (now - self.times[len(self.times) - limit])
+        """Seconds until one token is available at the current (scaled) limit."""
+        _, rate = self._refill(now, scale)
+        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / rate
 
-    def record(self, now: float) -> None:
-        self.times.append(now)
-        while len(self.times) > self.window.limit:
-            self.times.popleft()
+    def take(self) -> None:
+        self.tokens -= 1.0
+
+    def drain(self) -> None:
+        self.tokens = min(self.tokens, 0.0)
 
 
 class RateLimiter:
@@ -108,7 +115,8 @@ class RateLimiter:
             raise ConfigError("a rate limiter needs at least one window")
         self._clock = clock or SystemClock()
         self._sleep = sleep
-        self._logs = [_Log(w, margin) for w in windows]
+        now = self._clock.monotonic()
+        self._buckets = [_Bucket(w, margin, now) for w in windows]
         self._lock = anyio.Lock()
         self._hold_until = 0.0
         self._long_wait_s = long_wait_s
@@ -122,11 +130,11 @@ class RateLimiter:
     @property
     def windows(self) -> tuple[Window, ...]:
         """The configured windows (before any lowering)."""
-        return tuple(log.window for log in self._logs)
+        return tuple(bucket.window for bucket in self._buckets)
 
     def _wait(self, now: float) -> float:
         held = self._hold_until - now
-        return max([held, *(log.wait(now, self.scale) for log in self._logs)])
+        return max([held, *(bucket.wait(now, self.scale) for bucket in self._buckets)])
 
     async def acquire(self) -> None:
         """Wait (in FIFO order with the other tasks) until one more request may be sent."""
@@ -137,9 +145,8 @@ class RateLimiter:
                     self._report(delay, "rate limit budget spent; waiting for the window")
                     reported = True
                 await self._sleep(max(delay, 1e-6))
-            now = self._clock.monotonic()
-            for log in self._logs:
-                log.record(now)
+            for bucket in self._buckets:
+                bucket.take()
             self.acquired += 1
             # Additive recovery: back from one lowering (x0.8) after about two windows' worth.
             self.scale = min(1.0, self.scale + self._recovery)
@@ -148,6 +155,8 @@ class RateLimiter:
         """The server answered 429: lower the limits and hold every task back `delay_s`."""
         self.throttles += 1
         self.scale = max(0.1, self.scale * 0.8)
+        for bucket in self._buckets:
+            bucket.drain()  # the server's bucket is empty: so is ours
         until = self._clock.monotonic() + max(0.0, delay_s)
         if until > self._hold_until:
             self._hold_until = until

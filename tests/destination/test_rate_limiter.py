@@ -48,23 +48,30 @@ def _acquire_times(limiter: RateLimiter, clock: FakeClock, gaps: list[float]) ->
     return times
 
 
+def _within_bucket(times: list[float], window: Window) -> bool:
+    """No span [t_i, t_j] holds more than the bucket allows: a full bucket plus the refill."""
+    ordered = sorted(times)
+    return all(
+        j - i + 1 <= window.limit + window.limit * (ordered[j] - ordered[i]) / window.seconds + 1e-6
+        for i in range(len(ordered))
+        for j in range(i, len(ordered))
+    )
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     limits=st.lists(st.tuples(st.integers(1, 12), st.floats(0.5, 30.0)), min_size=1, max_size=3),
     gaps=st.lists(st.floats(0.0, 3.0), min_size=1, max_size=120),
     margin=st.floats(0.0, 0.05),
 )
-def test_never_more_than_limit_in_any_window(
+def test_never_more_than_the_buckets_allow(
     limits: list[tuple[int, float]], gaps: list[float], margin: float
 ) -> None:
     clock = FakeClock()
     windows = tuple(Window(n, s) for n, s in limits)
     limiter = RateLimiter(windows, clock=clock, sleep=clock.sleep, margin=margin)
     times = _acquire_times(limiter, clock, gaps)
-    for window in windows:
-        for i, start in enumerate(times):
-            inside = [t for t in times[i:] if t - start < window.seconds]
-            assert len(inside) <= window.limit
+    assert all(_within_bucket(times, window) for window in windows)
 
 
 def test_steady_state_uses_the_whole_budget(fake_clock: FakeClock) -> None:
@@ -91,8 +98,7 @@ def test_concurrent_tasks_share_one_budget(fake_clock: FakeClock) -> None:
 
     anyio.run(main)
     assert len(times) == 40
-    for i, start in enumerate(sorted(times)):
-        assert len([t for t in sorted(times)[i:] if t - start < 5.0]) <= 10
+    assert _within_bucket(times, Window(10, 5.0))
 
 
 def test_a_429_holds_everyone_back_and_lowers_the_limit(fake_clock: FakeClock) -> None:
@@ -125,7 +131,7 @@ def test_long_waits_are_reported_once_per_wait(fake_clock: FakeClock) -> None:
     )
     _acquire_times(limiter, fake_clock, [0.0, 0.0, 0.0])
     assert len(notices) == 1
-    assert notices[0].seconds >= 60.0
+    assert notices[0].seconds >= 30.0  # one token every 30 s
     assert "budget" in notices[0].reason
     limiter.throttled(45.0)
     assert len(notices) == 2 and "429" in notices[1].reason

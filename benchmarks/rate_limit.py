@@ -1,0 +1,112 @@
+"""Benchmark: how much of a rate-limit budget the Twenty client uses, and how many 429s.
+
+Loads N people (default 20,000) into an in-process sandbox that enforces a compressed budget
+(default 50 requests / 5 s, i.e. a 12x faster version of Twenty Cloud's 100/60 s), through
+the real client and the shared rate limiter configured with the same budget, several batches
+in flight. Prints the share of the budget used, the number of 429 answers, and records/s
+against the theoretical maximum (budget x batch size).
+
+    .venv/bin/python benchmarks/rate_limit.py [--records 20000] [--rate-limit 50/5s]
+        [--batch 60] [--in-flight 4] [--client-rate-limit SAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import anyio
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from adapters.twenty import TwentyClient
+from adapters.twenty_sandbox import SandboxConfig, running_sandbox
+from adapters.twenty_sandbox.config import parse_rate_window
+from core.identity import destination_id
+from core.ports.destination import DestinationSettings
+from core.rate_limit import RateLimiter, parse_windows
+
+KEY = "benchmark-key"
+
+
+def _people(count: int) -> list[dict[str, object]]:
+    namespace = uuid.uuid4()
+    return [
+        {
+            "id": destination_id(namespace, "patient", str(i)),
+            "name": {"firstName": "Bench", "lastName": f"P{i}"},
+            "emails": {"primaryEmail": f"bench{i}@ferry.example"},
+        }
+        for i in range(count)
+    ]
+
+
+async def _load(client: TwentyClient, people: list[dict[str, object]], in_flight: int) -> int:
+    batches = [people[i : i + client.batch_size] for i in range(0, len(people), client.batch_size)]
+    created = 0
+    send, receive = anyio.create_memory_object_stream[list[dict[str, object]]](len(batches))
+    for batch in batches:
+        send.send_nowait(batch)
+    send.close()
+
+    async def worker() -> None:
+        nonlocal created
+        async for batch in receive:
+            outcome = await client.create_batch("people", batch)
+            created += len(outcome.created)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(in_flight):
+            group.start_soon(worker)
+    return created
+
+
+def main() -> None:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--rate-limit", default="50/5s", help="the server's budget")
+    parser.add_argument("--client-rate-limit", default=None, help="default: same as server")
+    parser.add_argument("--batch", type=int, default=60)
+    parser.add_argument("--in-flight", type=int, default=4)
+    args = parser.parse_args()
+
+    server_window = parse_rate_window(args.rate_limit)
+    windows = parse_windows(args.client_rate_limit or args.rate_limit)
+    people = _people(args.records)
+    config = SandboxConfig(api_key=KEY, rate_windows=(server_window,))
+    with running_sandbox(config) as sandbox:
+        limiter = RateLimiter(windows)
+        settings = DestinationSettings(url=sandbox.base_url, batch_size=args.batch)
+        client = TwentyClient(settings, gate=limiter, environ={"TWENTY_API_KEY": KEY})
+
+        async def run() -> int:
+            async with client:
+                return await _load(client, people, args.in_flight)
+
+        started = time.monotonic()
+        created = anyio.run(run)
+        elapsed = time.monotonic() - started
+
+    limit, window_s = server_window.limit, server_window.window_ms / 1000
+    budget = limit + limit * elapsed / window_s  # a full bucket at start, then the refill
+    sent, throttled = client.requests_sent, client.throttled_answers
+    max_rate = limit / window_s * args.batch
+    print(f"records created       {created:,} of {args.records:,} in {elapsed:.1f} s")
+    print(f"server budget         {args.rate_limit} (client limiter {windows})")
+    print(f"requests sent         {sent:,} (budget over the run: {budget:,.0f})")
+    print(f"share of budget used  {sent / budget:.1%}")
+    print(f"429 answers           {throttled} ({throttled / max(sent, 1):.2%} of requests)")
+    run_max = budget * args.batch / elapsed  # the steady rate plus the initial full bucket
+    print(
+        f"records/s             {created / elapsed:,.1f} (budget x batch = {max_rate:,.1f}/s "
+        f"steady state; {run_max:,.1f}/s over this run with the initial full bucket: "
+        f"{created / elapsed / run_max:.1%})"
+    )
+
+
+if __name__ == "__main__":
+    main()
