@@ -98,6 +98,14 @@ class DentalExecExport:
         """
         return self._describe(self._files[entity])
 
+    def header_cells(self, entity: str) -> tuple[str, ...]:
+        """The header row of one entity's file as written (for tools that write it back).
+
+        Raises:
+            KeyError: when the entity is not in the export.
+        """
+        return self._files[entity].header.cells
+
     def _describe(self, state: _FileState) -> SourceFile:
         return SourceFile(
             entity=state.entity,
@@ -125,13 +133,14 @@ class DentalExecExport:
             records = parse_records(text)
             next(records, None)  # the header
             for record in records:
-                if not any(cell.strip() for cell in record.fields):
+                if not "".join(record.fields).strip():
                     counts["blank"] += 1
                     continue
                 if _is_trailer(record):
                     notes.append(f"line {record.line}: trailer row (Q17) excluded")
                     continue
-                row = builder.build(record.line, record.fields, _problems(state.member, record))
+                problems = _problems(state.member, record)
+                row = builder.build(record.line, record.fields, problems, record.is_multiline)
                 counts["rows"] += 1
                 counts["errors"] += bool(row.errors)
                 yield row
@@ -145,11 +154,13 @@ def _codec(encoding: str) -> str:
 
 
 def _is_trailer(record: RawRecord) -> bool:
-    first = record.fields[0].strip().lower() if record.fields else ""
-    return first.startswith("total") and not first[:1].isdigit()
+    first = record.fields[0]
+    return first[:1] in "Tt " and first.strip().lower().startswith("total")
 
 
 def _problems(member: str, record: RawRecord) -> tuple[RowError, ...]:
+    if not record.is_broken and not record.has_replacement:
+        return ()
     problems = []
     if record.is_broken:
         problems.append(

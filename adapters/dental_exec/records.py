@@ -26,6 +26,7 @@ class RawRecord(NamedTuple):
     fields: list[str]
     is_broken: bool
     has_replacement: bool  # the text held U+FFFD: undecodable bytes
+    is_multiline: bool = False
 
 
 def _strict(text: str) -> list[str]:
@@ -37,7 +38,7 @@ def _lenient(text: str) -> list[str]:
 
 
 def _broken(line_no: int, text: str) -> RawRecord:
-    return RawRecord(line_no, _lenient(text), True, "\ufffd" in text)
+    return RawRecord(line_no, _lenient(text), True, "\ufffd" in text, True)
 
 
 def parse_records(lines: Iterable[str]) -> Iterator[RawRecord]:
@@ -80,7 +81,7 @@ def _parse_group(group: list[tuple[int, str]], pushback: list[tuple[int, str]]) 
         fields = _strict(text)
     except csv.Error:
         return _split_broken(group, pushback)
-    return RawRecord(group[0][0], fields, False, "\ufffd" in text)
+    return RawRecord(group[0][0], fields, False, "\ufffd" in text, len(group) > 1)
 
 
 def _split_broken(group: list[tuple[int, str]], pushback: list[tuple[int, str]]) -> RawRecord:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 
 import msgspec
@@ -18,12 +19,26 @@ from core.values import (
     parse_time,
 )
 
+# Fast paths for the usual spellings; anything else goes through the real parser.
+_PLAIN_DATE = re.compile(r"(?:0[1-9]|1[0-2])/(?:0[1-9]|1\d|2[0-8])/(?:19|20)\d\d")
+_PLAIN_DATETIME = re.compile(_PLAIN_DATE.pattern + r" (?:0[1-9]|1[0-2]):[0-5]\d:[0-5]\d [AP]M")
+
+
+def _check_date(text: str) -> object:
+    return True if _PLAIN_DATE.fullmatch(text) else parse_date(text)
+
+
+def _check_datetime(text: str) -> object:
+    return True if _PLAIN_DATETIME.fullmatch(text) else parse_datetime(text)
+
+
 _VALIDATORS: dict[ColumnType, Callable[[str], object]] = {
-    ColumnType.DATE: parse_date,
-    ColumnType.DATETIME: parse_datetime,
+    ColumnType.DATE: _check_date,
+    ColumnType.DATETIME: _check_datetime,
     ColumnType.TIME: parse_time,
     ColumnType.MONEY: parse_money,
 }
+_FALSE = frozenset({"N", "No", "0", "False"})
 _RECORD_TYPES = {name.lower(): name for name in CODE_SETS["custom_record_type"]}
 _ENCODE = msgspec.json.Encoder().encode
 
@@ -31,6 +46,7 @@ _ENCODE = msgspec.json.Encoder().encode
 class HeaderMap(msgspec.Struct, frozen=True):
     """How one file's header maps onto the format's columns."""
 
+    cells: tuple[str, ...]  # the header cells as written
     names: tuple[str, ...]  # per physical column: canonical name, `?<header>` or "" (ignored)
     recognised: dict[str, str]
     unknown: tuple[str, ...]
@@ -58,14 +74,15 @@ def map_header(spec: FileSpec, header: list[str]) -> HeaderMap:
             names.append(name)
             recognised[text] = name
     missing = tuple(c.name for c in spec.columns if c.name not in recognised.values())
-    return HeaderMap(tuple(names), recognised, tuple(unknown), missing)
+    cells = tuple(cell.lstrip("\ufeff") for cell in header)
+    return HeaderMap(cells, tuple(names), recognised, tuple(unknown), missing)
 
 
 class RowBuilder:
     """Builds SourceRows for one file; precomputes everything per column once."""
 
     def __init__(self, spec: FileSpec, file: str, header: HeaderMap) -> None:
-        self.spec, self.file = spec, file
+        self.spec, self.file, self.entity = spec, file, spec.entity
         self.names = header.names
         self.width = len(header.names)
         # Rows may omit the trailing empty header column(s).
@@ -85,34 +102,35 @@ class RowBuilder:
             for n in self.required
             if by_name[n].type in _VALIDATORS
         ]
-        self.hash_order = sorted(present, key=lambda item: item[1])
+        self.hash_names = sorted(name for _, name in present)
+        self.int_names = sorted(self.int_columns)
+        self.int_checked = [n for n in self.int_names if n not in spec.pk]
+        self.has_ignored = "" in self.names
+        pk = spec.pk[0]
+        self.single_int_pk = pk if len(spec.pk) == 1 and pk in self.int_columns else None
         self.deleted = (
             spec.deleted_column if spec.deleted_column in dict(present).values() else None
         )
 
-    def build(self, line: int, fields: list[str], problems: tuple[RowError, ...]) -> SourceRow:
+    def build(
+        self, line: int, fields: list[str], problems: tuple[RowError, ...], is_multiline: bool
+    ) -> SourceRow:
         """One SourceRow from the fields of a record starting at `line`."""
         errors = list(problems)
         count = len(fields)
-        is_width_ok = self.min_width <= count <= self.width
-        if not is_width_ok and not _only_trailing_blanks(fields, self.width):
-            errors.append(self._error(line, None, "column_count", self._count_message(fields)))
-        values: dict[str, str | None] = {}
-        for index, name in self.present:
-            text = fields[index].strip() if index < len(fields) else ""
-            values[name] = text or None
+        if count != self.width:
+            is_width_ok = self.min_width <= count <= self.width
+            if not is_width_ok and not _only_trailing_blanks(fields, self.width):
+                errors.append(self._error(line, None, "column_count", self._count_message(fields)))
+            fields = (fields + [""] * self.width)[: self.width]
+        values = dict(zip(self.names, [cell.strip() or None for cell in fields], strict=False))
+        if self.has_ignored:
+            values.pop("", None)
         self._check(line, values, errors)
         key = self._key(line, values, errors)
-        return SourceRow(
-            entity=self.spec.entity,
-            file=self.file,
-            line=line,
-            key=key,
-            content_hash=self._hash(values),
-            values=values,
-            errors=tuple(errors),
-            is_deleted=self._is_deleted(values),
-        )
+        digest = self._hash(values, is_multiline)
+        deleted = self._is_deleted(values)
+        return SourceRow(self.entity, self.file, line, key, digest, values, tuple(errors), deleted)
 
     def _count_message(self, fields: list[str]) -> str:
         return f"{len(fields)} fields where the header has {self.width}; fix the row's quoting"
@@ -124,9 +142,9 @@ class RowBuilder:
         for name in self.required:
             if values[name] is None:
                 errors.append(self._error(line, name, "missing_required", "required value empty"))
-        for name in self.int_columns:
+        for name in self.int_checked:
             text = values[name]
-            if text is not None and not text.isdigit() and name not in self.spec.pk:
+            if text is not None and not text.isdigit():
                 errors.append(self._error(line, name, "bad_integer", "not a whole number"))
         for name, validate in self.typed_required:
             text = values[name]
@@ -138,6 +156,10 @@ class RowBuilder:
                 errors.append(self._error(line, name, "bad_value", str(error)))
 
     def _key(self, line: int, values: dict[str, str | None], errors: list[RowError]) -> str | None:
+        if self.single_int_pk is not None:
+            text = values[self.single_int_pk]
+            if text is not None and text.isdigit() and text[:1] != "0":
+                return text  # the common case: already canonical
         parts: list[str] = []
         for name in self.spec.pk:
             text = values.get(name)
@@ -155,17 +177,17 @@ class RowBuilder:
             parts.append(text)
         return ":".join(parts)
 
-    def _hash(self, values: dict[str, str | None]) -> str:
-        items: list[tuple[str, str]] = []
-        for _, name in self.hash_order:
+    def _hash(self, values: dict[str, str | None], is_multiline: bool) -> str:
+        normal = values
+        for name in self.int_names:
             text = values[name]
-            if text is None:
-                continue  # a column added empty by a newer version does not change the hash
-            if name in self.int_columns and text.isdigit():
-                text = str(int(text))
-            elif "\r" in text:
-                text = text.replace("\r\n", "\n").replace("\r", "\n")
-            items.append((name, text))
+            if text is not None and text[:1] == "0" and text.isdigit():
+                normal = dict(values) if normal is values else normal
+                normal[name] = str(int(text))
+        if is_multiline:
+            normal = {n: _one_newline(t) for n, t in normal.items()}
+        # Empty values are left out: a column added empty by a newer version keeps the hash.
+        items = [(name, normal[name]) for name in self.hash_names if normal[name] is not None]
         return hashlib.sha256(_ENCODE(items)).hexdigest()
 
     def _is_deleted(self, values: dict[str, str | None]) -> bool:
@@ -174,10 +196,19 @@ class RowBuilder:
             return status is not None and status.lower() == "deleted"
         if self.deleted is None:
             return False
+        text = values[self.deleted]
+        if text is None or text in _FALSE:
+            return False
         try:
-            return parse_bool(values.get(self.deleted)) is True
+            return parse_bool(text) is True
         except ValueParseError:
             return False
+
+
+def _one_newline(text: str | None) -> str | None:
+    if text is None or "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _only_trailing_blanks(fields: list[str], width: int) -> bool:
