@@ -1,0 +1,327 @@
+"""Projections: pure folds of the event log into queryable tables.
+
+`record_state` holds one row per source record (its lifecycle state and the facts the
+pipeline needs to resume); `run_summary` one row per run. Both are written in the same
+transaction as the events they fold, together with the position they have applied, so a
+crash can never leave them behind or ahead of the log. The same code folds the live log and
+replays it into fresh tables, so a replay must reproduce them exactly.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
+from typing import Any
+
+from events.errors import IllegalTransitionError
+from events.types import (
+    Event,
+    LoadFailed,
+    LoadRequested,
+    RecordExtracted,
+    RecordLoaded,
+    RecordRejected,
+    RecordRolledBack,
+    RecordVerified,
+    RollbackRequested,
+    RunFinished,
+    RunPaused,
+    RunResumed,
+    RunStarted,
+    VerificationFailed,
+)
+
+# (current state or None for a new record, event type) -> next state, or None when illegal.
+Transition = Callable[[str | None, str], str | None]
+
+RECORD_STATE_COLUMNS = (
+    "stream_id",
+    "entity",
+    "source_key",
+    "state",
+    "version",
+    "content_hash",
+    "destination_id",
+    "last_position",
+    "attempts",
+    "last_error_code",
+)
+RUN_SUMMARY_COLUMNS = (
+    "run_id",
+    "status",
+    "started_at",
+    "finished_at",
+    "paused_until",
+    "pause_reason",
+    "event_count",
+    "last_position",
+)
+
+PROJECTION_SCHEMA = """
+CREATE TABLE IF NOT EXISTS record_state (
+    stream_id TEXT PRIMARY KEY,
+    entity TEXT NOT NULL,
+    source_key TEXT NOT NULL,
+    state TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    content_hash TEXT,
+    destination_id TEXT,
+    last_position INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error_code TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS run_summary (
+    run_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    paused_until TEXT,
+    pause_reason TEXT,
+    event_count INTEGER NOT NULL DEFAULT 0,
+    last_position INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS projection_position (
+    name TEXT PRIMARY KEY,
+    position INTEGER NOT NULL
+);
+"""
+
+Row = dict[str, Any]
+
+
+class Applied:
+    """One event as the projections see it: its envelope and the decoded event."""
+
+    __slots__ = ("event", "position", "recorded_at", "run_id", "stream_id", "type", "version")
+
+    def __init__(
+        self,
+        position: int,
+        stream_id: str,
+        version: int,
+        run_id: str | None,
+        recorded_at: str,
+        event: Event,
+    ) -> None:
+        self.position = position
+        self.stream_id = stream_id
+        self.version = version
+        self.run_id = run_id
+        self.recorded_at = recorded_at
+        self.event = event
+        self.type = type(event).__name__
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    """Create the projection tables if they are missing."""
+    conn.executescript(PROJECTION_SCHEMA)
+
+
+def load_record_states(conn: sqlite3.Connection, stream_ids: Iterable[str]) -> dict[str, Row]:
+    """The current record_state rows of the given streams (absent ones are left out)."""
+    found: dict[str, Row] = {}
+    ids = list(stream_ids)
+    cols = ", ".join(RECORD_STATE_COLUMNS)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT {cols} FROM record_state WHERE stream_id IN ({marks})"
+        for values in conn.execute(sql, chunk):
+            found[values[0]] = dict(zip(RECORD_STATE_COLUMNS, values, strict=True))
+    return found
+
+
+def fold_record(row: Row | None, applied: Applied, transition: Transition) -> Row:
+    """The record_state row after one record event (the row passed in is updated in place).
+
+    Raises:
+        IllegalTransitionError: when the event does not follow from the row's state.
+    """
+    state = row["state"] if row else None
+    next_state = transition(state, applied.type)
+    if next_state is None:
+        raise IllegalTransitionError(applied.stream_id, state, applied.type)
+    if row is None:
+        entity, _, key = applied.stream_id.partition(":")
+        row = {
+            "stream_id": applied.stream_id,
+            "entity": entity,
+            "source_key": key,
+            "content_hash": None,
+            "destination_id": None,
+            "attempts": 0,
+            "last_error_code": None,
+        }
+    row["state"] = next_state
+    row["version"] = applied.version
+    row["last_position"] = applied.position
+    facts = _RECORD_FACTS.get(applied.event.__class__)
+    if facts is not None:
+        facts(row, applied.event)
+    return row
+
+
+def _on_extracted(row: Row, event: Any) -> None:
+    row["content_hash"] = event.content_hash
+    row["source_key"] = event.source_key
+    row["attempts"] = 0
+    row["last_error_code"] = None
+
+
+def _on_load_requested(row: Row, event: Any) -> None:
+    row["destination_id"] = event.destination_id
+    row["attempts"] += 1
+
+
+def _on_landed(row: Row, event: Any) -> None:
+    row["destination_id"] = event.destination_id
+    row["last_error_code"] = None
+
+
+def _on_load_failed(row: Row, event: Any) -> None:
+    row["last_error_code"] = event.code
+
+
+def _on_rejected(row: Row, event: Any) -> None:
+    row["last_error_code"] = event.reasons[0].code if event.reasons else "REJECTED"
+
+
+def _on_verification_failed(row: Row, event: Any) -> None:
+    row["destination_id"] = event.destination_id
+    row["last_error_code"] = "MISSING" if event.missing else "MISMATCH"
+
+
+def _on_rollback(row: Row, event: Any) -> None:
+    row["destination_id"] = event.destination_id
+
+
+# What each record event contributes to record_state beyond the state and position.
+_RECORD_FACTS: dict[type[Event], Callable[[Row, Any], None]] = {
+    RecordExtracted: _on_extracted,
+    LoadRequested: _on_load_requested,
+    RecordLoaded: _on_landed,
+    RecordVerified: _on_landed,
+    LoadFailed: _on_load_failed,
+    RecordRejected: _on_rejected,
+    VerificationFailed: _on_verification_failed,
+    RollbackRequested: _on_rollback,
+    RecordRolledBack: _on_rollback,
+}
+
+
+def fold_run(row: Row | None, applied: Applied) -> Row:
+    """The run_summary row after one event recorded under that run (updated in place)."""
+    if row is None:
+        row = {
+            "run_id": applied.run_id,
+            "status": "running",
+            "started_at": applied.recorded_at,
+            "finished_at": None,
+            "paused_until": None,
+            "pause_reason": None,
+            "event_count": 0,
+        }
+    event = applied.event
+    if isinstance(event, RunStarted):
+        row["status"], row["started_at"] = "running", applied.recorded_at
+    elif isinstance(event, RunPaused):
+        row["status"], row["paused_until"], row["pause_reason"] = "paused", event.until, event.why
+    elif isinstance(event, RunResumed):
+        row["status"], row["paused_until"], row["pause_reason"] = "running", None, None
+    elif isinstance(event, RunFinished):
+        row["status"], row["finished_at"] = event.outcome, applied.recorded_at
+    row["event_count"] += 1
+    row["last_position"] = applied.position
+    return row
+
+
+class Projector:
+    """Folds batches of applied events into the projection tables of one connection."""
+
+    def __init__(self, transition: Transition) -> None:
+        self.transition = transition
+
+    def fold(
+        self,
+        conn: sqlite3.Connection,
+        batch: Sequence[Applied],
+        records: dict[str, Row] | None = None,
+    ) -> dict[str, Row]:
+        """Apply a batch (in position order) and record the last position, in the caller's tx.
+
+        `records` may hold the current rows of the batch's record streams (as a cache the
+        caller trusts); missing ones are read. Returns the rows written, updated in place.
+
+        Raises:
+            IllegalTransitionError: when an event does not follow from its record's state.
+        """
+        if not batch:
+            return {}
+        touched = dict(records) if records is not None else {}
+        missing = {a.stream_id for a in batch if a.event.is_record_event} - touched.keys()
+        touched.update(load_record_states(conn, missing))
+        written: dict[str, Row] = {}
+        transition = self.transition
+        for applied in batch:
+            if applied.event.is_record_event:
+                sid = applied.stream_id
+                written[sid] = touched[sid] = fold_record(touched.get(sid), applied, transition)
+        runs = self._fold_runs(conn, batch)
+        self._write(conn, written, runs, batch[-1].position)
+        return written
+
+    @staticmethod
+    def _fold_runs(conn: sqlite3.Connection, batch: Sequence[Applied]) -> dict[str, Row]:
+        """Fold the run facts; plain record events only add to their run's count."""
+        runs: dict[str, Row] = {}
+        cols = ", ".join(RUN_SUMMARY_COLUMNS)
+        counts = Counter(a.run_id for a in batch if a.run_id)
+        for run_id in counts:
+            values = conn.execute(
+                f"SELECT {cols} FROM run_summary WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            if values:
+                runs[run_id] = dict(zip(RUN_SUMMARY_COLUMNS, values, strict=True))
+        for applied in batch:
+            rid = applied.run_id
+            if rid and (rid not in runs or not applied.event.is_record_event):
+                runs[rid] = fold_run(runs.get(rid), applied)
+                counts[rid] -= 1
+        last = {a.run_id: a.position for a in batch if a.run_id}
+        for run_id, rest in counts.items():
+            runs[run_id]["event_count"] += rest
+            runs[run_id]["last_position"] = last[run_id]
+        return runs
+
+    @staticmethod
+    def _write(
+        conn: sqlite3.Connection, records: dict[str, Row], runs: dict[str, Row], position: int
+    ) -> None:
+        _upsert(conn, "record_state", RECORD_STATE_COLUMNS, records.values())
+        _upsert(conn, "run_summary", RUN_SUMMARY_COLUMNS, runs.values())
+        conn.execute(
+            "INSERT INTO projection_position (name, position) VALUES ('all', ?) "
+            "ON CONFLICT(name) DO UPDATE SET position = excluded.position",
+            (position,),
+        )
+
+
+def _upsert(
+    conn: sqlite3.Connection, table: str, columns: Sequence[str], rows: Iterable[Row]
+) -> None:
+    cols = ", ".join(columns)
+    marks = ", ".join("?" * len(columns))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
+    sql = (
+        f"INSERT INTO {table} ({cols}) VALUES ({marks}) "
+        f"ON CONFLICT({columns[0]}) DO UPDATE SET {updates}"
+    )
+    conn.executemany(sql, map(itemgetter(*columns), rows))
+
+
+def projected_position(conn: sqlite3.Connection) -> int:
+    """The last position the projections have applied (0 when none)."""
+    found = conn.execute("SELECT position FROM projection_position WHERE name = 'all'").fetchone()
+    return int(found[0]) if found else 0

@@ -1,0 +1,370 @@
+"""The append-only event store: one SQLite file in WAL mode, a hash chain, projections.
+
+The `events` table is a stable interface for auditors (see docs/event-store.md). The database
+itself refuses UPDATE and DELETE on it (triggers), and this module issues neither. Appends are
+batches across many streams committed in one transaction, with per-stream expected versions
+for optimistic concurrency and the projections folded in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import sqlite_utils
+
+from events.errors import ConcurrencyError, CorruptStoreError, EventStoreError, StoreMissingError
+from events.projections import (
+    PROJECTION_SCHEMA,
+    Applied,
+    Projector,
+    Row,
+    Transition,
+    load_record_states,
+)
+from events.types import AnyEvent, Event, decode
+
+encode_event = msgspec.json.Encoder().encode  # bound once: the append loop calls it per event
+
+SCHEMA_VERSION = "1"
+CACHE_LIMIT = 20_000  # streams whose state is kept in memory between appends
+GENESIS_HASH = "0" * 64
+
+EVENTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    position INTEGER PRIMARY KEY,
+    stream_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    run_id TEXT,
+    recorded_at TEXT NOT NULL,
+    data TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    UNIQUE (stream_id, version)
+);
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE is not allowed'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE is not allowed'); END;
+CREATE TABLE IF NOT EXISTS chain_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    position INTEGER NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class NewEvent(msgspec.Struct, frozen=True):
+    """An event to append to a stream.
+
+    `expected_version` is the version the caller believes the stream is at (0 for a new
+    stream); None appends without the check.
+    """
+
+    stream_id: str
+    event: Event
+    expected_version: int | None = None
+
+
+class StoredEvent(msgspec.Struct, frozen=True):
+    """An event as stored: its envelope, its decoded body and its place in the chain."""
+
+    position: int
+    stream_id: str
+    version: int
+    type: str
+    run_id: str | None
+    recorded_at: str
+    event: AnyEvent
+    prev_hash: str
+    hash: str
+
+
+def chain_hash(
+    position: int,
+    stream_id: str,
+    version: int,
+    type_: str,
+    run_id: str | None,
+    recorded_at: str,
+    data: bytes,
+    prev_hash: str,
+) -> str:
+    """SHA-256 over a row's canonical bytes and the previous row's hash."""
+    head = (
+        f"{position}\x1f{stream_id}\x1f{version}\x1f{type_}\x1f{run_id or ''}\x1f{recorded_at}\x1f"
+    )
+    return hashlib.sha256(head.encode() + data + b"\x1f" + prev_hash.encode()).hexdigest()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _format_instant(instant: datetime) -> str:
+    if instant.tzinfo is None:
+        raise EventStoreError("the store's clock returned a naive datetime; inject a UTC clock")
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database file readable by its owner only, before SQLite opens it."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+class EventStore:
+    """An open event store; one writer connection, safe to share across coroutines of a thread."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, transition: Transition, now: Callable[[], datetime]
+    ) -> None:
+        self._conn = conn
+        self._db = sqlite_utils.Database(conn)
+        self._projector = Projector(transition)
+        self._now = now
+        # record_state rows of recently written streams, valid while the chain head is the
+        # one this connection wrote last (checked inside each write transaction).
+        self._cache: OrderedDict[str, Row] = OrderedDict()
+        self._cache_head = -1
+
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        *,
+        transition: Transition,
+        now: Callable[[], datetime] = _utc_now,
+        create: bool = True,
+    ) -> EventStore:
+        """Open (and with `create`, make) the store at `path`.
+
+        Raises:
+            StoreMissingError: when there is no store and `create` is False.
+            CorruptStoreError: when the file is not a Ferry store.
+        """
+        path = Path(path)
+        if not path.exists():
+            if not create:
+                raise StoreMissingError(
+                    f"no Ferry store at {path}; run `ferry init` in that work directory first"
+                )
+            _create_private_file(path)
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute("PRAGMA cache_size=-32768")  # 32 MB: projections update in place
+            conn.execute("PRAGMA wal_autocheckpoint=8192")  # fewer, larger checkpoints
+            cls._ensure_schema(conn, path)
+        except sqlite3.DatabaseError as error:
+            raise CorruptStoreError(f"{path} is not a usable Ferry store ({error})") from error
+        return cls(conn, transition, now)
+
+    @staticmethod
+    def _ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and "events" not in tables:
+            raise CorruptStoreError(f"{path} is a SQLite file but not a Ferry store")
+        # One script, one transaction: executescript commits anything pending first.
+        conn.executescript(
+            "BEGIN IMMEDIATE;"
+            + EVENTS_SCHEMA
+            + PROJECTION_SCHEMA
+            + "INSERT OR IGNORE INTO store_meta (key, value) "
+            + f"VALUES ('schema_version', '{SCHEMA_VERSION}');"
+            + "COMMIT;"
+        )
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The underlying connection, for read-only queries by reports and projections."""
+        return self._conn
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The sqlite-utils view of the store, for read-only queries."""
+        return self._db
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def append(self, events: Sequence[NewEvent], *, run_id: str | None = None) -> list[int]:
+        """Append a batch atomically; returns the positions given, in order.
+
+        Raises:
+            ConcurrencyError: when a stream is not at its expected version.
+            IllegalTransitionError: when a record event does not follow from its state.
+        """
+        if not events:
+            return []
+        recorded_at = _format_instant(self._now())
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            positions = self._append_locked(events, run_id, recorded_at)
+            conn.execute("COMMIT")
+        except BaseException:
+            self._cache.clear()
+            self._cache_head = -1
+            conn.execute("ROLLBACK")
+            raise
+        return positions
+
+    def _append_locked(
+        self, events: Sequence[NewEvent], run_id: str | None, recorded_at: str
+    ) -> list[int]:
+        conn = self._conn
+        head = conn.execute("SELECT position, hash FROM chain_head WHERE id = 1").fetchone()
+        position, prev_hash = (head[0], head[1]) if head else (0, GENESIS_HASH)
+        if position != self._cache_head:  # another writer appended: the cache is stale
+            self._cache.clear()
+        records, versions = self._stream_states(events)
+        rows: list[tuple[Any, ...]] = []
+        applied: list[Applied] = []
+        # The hot loop: chain_hash() inlined (same bytes; verify() recomputes with it).
+        sha256, run_text = hashlib.sha256, run_id or ""
+        for new in events:
+            sid, event = new.stream_id, new.event
+            current = versions.get(sid, 0)
+            if new.expected_version is not None and new.expected_version != current:
+                raise ConcurrencyError(sid, new.expected_version, current)
+            version = versions[sid] = current + 1
+            position += 1
+            type_ = event.__class__.__name__
+            data = encode_event(event)
+            head_bytes = (
+                f"{position}\x1f{sid}\x1f{version}\x1f{type_}\x1f{run_text}\x1f{recorded_at}\x1f"
+            )
+            digest = sha256(head_bytes.encode() + data + b"\x1f" + prev_hash.encode()).hexdigest()
+            rows.append(
+                (
+                    position,
+                    sid,
+                    version,
+                    type_,
+                    run_id,
+                    recorded_at,
+                    data.decode(),
+                    prev_hash,
+                    digest,
+                )
+            )
+            applied.append(Applied(position, sid, version, run_id, recorded_at, event))
+            prev_hash = digest
+        conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.execute(
+            "INSERT INTO chain_head (id, position, hash) VALUES (1, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET position = excluded.position, hash = excluded.hash",
+            (position, prev_hash),
+        )
+        written = self._projector.fold(conn, applied, records)
+        self._remember(written, position)
+        return [row[0] for row in rows]
+
+    def _stream_states(self, events: Sequence[NewEvent]) -> tuple[dict[str, Row], dict[str, int]]:
+        """The batch's record rows (cache first) and every stream's current version."""
+        record_ids: set[str] = set()
+        other_ids: set[str] = set()
+        for new in events:
+            (record_ids if new.event.is_record_event else other_ids).add(new.stream_id)
+        for sid in record_ids:
+            _check_stream(sid, is_record_event=True)
+        for sid in other_ids:
+            _check_stream(sid, is_record_event=False)
+        cache = self._cache
+        records = {sid: cache[sid] for sid in record_ids if sid in cache}
+        missing = record_ids - records.keys()
+        if missing:
+            records.update(load_record_states(self._conn, missing))
+        versions = {sid: row["version"] for sid, row in records.items()}
+        versions.update(self._current_versions(other_ids))
+        return records, versions
+
+    def _remember(self, written: dict[str, Row], position: int) -> None:
+        """Keep the rows just written, bounded, valid while nobody else appends."""
+        cache = self._cache
+        for sid, row in written.items():
+            cache[sid] = row
+            cache.move_to_end(sid)
+        while len(cache) > CACHE_LIMIT:
+            cache.popitem(last=False)
+        self._cache_head = position
+
+    def _current_versions(self, stream_ids: set[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        ids = list(stream_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                f"SELECT stream_id, MAX(version) FROM events WHERE stream_id IN ({marks}) "
+                "GROUP BY stream_id"
+            )
+            found.update(self._conn.execute(sql, chunk).fetchall())
+        return found
+
+    def read(
+        self, sql_where: str = "", params: Sequence[Any] = (), *, limit: int | None = None
+    ) -> Iterator[StoredEvent]:
+        """Events in position order, optionally filtered by a WHERE clause over the columns."""
+        sql = "SELECT * FROM events"
+        if sql_where:
+            sql += f" WHERE {sql_where}"
+        sql += " ORDER BY position"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        for row in self._conn.execute(sql, tuple(params)):
+            yield stored_from_row(row)
+
+    def read_stream(self, stream_id: str) -> list[StoredEvent]:
+        """Every event of one stream, oldest first."""
+        return list(self.read("stream_id = ?", (stream_id,)))
+
+    def stream_version(self, stream_id: str) -> int:
+        """The stream's current version (0 when it has no event)."""
+        return self._current_versions({stream_id}).get(stream_id, 0)
+
+    def head(self) -> tuple[int, str]:
+        """The last position and its hash (0 and the genesis hash for an empty store)."""
+        found = self._conn.execute("SELECT position, hash FROM chain_head WHERE id = 1").fetchone()
+        return (int(found[0]), str(found[1])) if found else (0, GENESIS_HASH)
+
+
+def _check_stream(stream_id: str, *, is_record_event: bool) -> None:
+    """Record events go to `<entity>:<key>` streams; the others to `migration` or `run:<id>`.
+
+    Raises:
+        EventStoreError: when an event is aimed at the wrong kind of stream.
+    """
+    entity, sep, key = stream_id.partition(":")
+    is_record_stream = bool(sep and entity and key and entity != "run")
+    if is_record_event != is_record_stream:
+        kind = "record" if is_record_event else "migration or run"
+        raise EventStoreError(f"a {kind} event cannot go to stream {stream_id!r}")
+
+
+def stored_from_row(row: tuple[Any, ...]) -> StoredEvent:
+    position, stream_id, version, type_, run_id, recorded_at, data, prev_hash, digest = row
+    return StoredEvent(
+        position, stream_id, version, type_, run_id, recorded_at, decode(data), prev_hash, digest
+    )

@@ -1,0 +1,389 @@
+"""Ferry's event types: immutable facts, named in the past tense, in one tagged union.
+
+Every event is a frozen msgspec Struct tagged by its class name in the `type` field of its
+JSON. The envelope (stream, version, run, time, position, hash chain) lives in the store's
+row, not in the event. Schemas only grow: a new field gets a default; nothing is renamed or
+retyped; a breaking change gets a new tag.
+
+Stream ids: `migration` for migration-wide facts, `run:<run id>` for a run's own facts, and
+`<entity>:<source key>` for one source record (e.g. `patient:10482`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+
+class Event(msgspec.Struct, frozen=True, tag=True, tag_field="type", kw_only=True):
+    """Base of every event; `is_record_event` tells whether it moves a record's lifecycle."""
+
+    is_record_event = False
+
+
+class RecordEvent(Event, frozen=True, kw_only=True):
+    """Base of the events that belong to one source record's stream."""
+
+    is_record_event = True
+
+
+# --- migration-level --------------------------------------------------------------------------
+
+
+class MigrationInitialized(Event, frozen=True, kw_only=True):
+    """Emitted once, when a work directory's store is created for a migration.
+
+    Fields:
+        namespace: a random UUID; every destination id is UUIDv5(namespace, entity:key), so
+            two migrations never collide and one migration always derives the same ids.
+        source: the export path given at init (a path, never patient data).
+        ferry_version: the version of Ferry that created the store.
+    """
+
+    namespace: str
+    source: str = ""
+    ferry_version: str = ""
+
+
+class MappingConfirmed(Event, frozen=True, kw_only=True):
+    """Emitted when the operator confirms `mapping.toml`.
+
+    Fields:
+        mapping_hash: SHA-256 of the mapping file's bytes as confirmed.
+        user: who confirmed (login name of the operator).
+    """
+
+    mapping_hash: str
+    user: str
+
+
+class SchemaChangeApplied(Event, frozen=True, kw_only=True):
+    """Emitted after one change to Twenty's data model succeeded.
+
+    Fields:
+        change: what was done: `create_object`, `create_field`, `update_field`, `delete_field`,
+            `delete_object`.
+        object_name: the object's `nameSingular`.
+        field_name: the field's name, empty for object-level changes.
+        metadata_id: the id Twenty gave the object or field (needed to undo it).
+        detail: the request's salient parts (type, options), for the audit trail.
+    """
+
+    change: str
+    object_name: str
+    field_name: str = ""
+    metadata_id: str = ""
+    detail: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class RunStarted(Event, frozen=True, kw_only=True):
+    """Emitted when a command that moves records starts (`sample`, `run`, `delta`, `rollback`).
+
+    Fields:
+        run_id: the run's id (also in the envelope's `run_id`).
+        command: the command that started it.
+        entities: the entities it will work on, in order.
+        options: non-secret options that shape the run (batch size, budget, policies).
+    """
+
+    run_id: str
+    command: str
+    entities: list[str] = msgspec.field(default_factory=list)
+    options: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class RunPaused(Event, frozen=True, kw_only=True):
+    """Emitted when a run must wait long (rate limit, Twenty unavailable) or is stopped.
+
+    Fields:
+        until: ISO-8601 UTC instant the run expects to go on at; empty when unknown.
+        why: a short reason code with words, e.g. `rate_limited: budget exhausted`.
+    """
+
+    until: str = ""
+    why: str
+
+
+class RunResumed(Event, frozen=True, kw_only=True):
+    """Emitted when a paused run goes on, or an interrupted run is started again.
+
+    Fields:
+        why: what made it go on (`wait_over`, `restarted`).
+    """
+
+    why: str = ""
+
+
+class RunFinished(Event, frozen=True, kw_only=True):
+    """Emitted when a run ends, whatever the outcome.
+
+    Fields:
+        outcome: `completed`, `interrupted`, `failed` or `timed_out`.
+        counts: records per final state reached in this run.
+        message: for `failed`, what went wrong (no patient values).
+    """
+
+    outcome: Literal["completed", "interrupted", "failed", "timed_out"]
+    counts: dict[str, int] = msgspec.field(default_factory=dict)
+    message: str = ""
+
+
+# --- record-level -----------------------------------------------------------------------------
+
+
+class RecordExtracted(RecordEvent, frozen=True, kw_only=True):
+    """Emitted when a source row is read and differs from what the stream last saw.
+
+    Fields:
+        source_file: the export file's name.
+        line: the physical line (1-based) where the row starts.
+        source_key: the Dental-Exec primary key, canonical (no zero padding).
+        content_hash: SHA-256 of the normalized row; equal across re-exports of unchanged rows.
+        row: the normalized row, canonical column name -> raw text (None for empty).
+    """
+
+    source_file: str
+    line: int
+    source_key: str
+    content_hash: str
+    row: dict[str, str | None] = msgspec.field(default_factory=dict)
+
+
+class RecordTransformed(RecordEvent, frozen=True, kw_only=True):
+    """Emitted when a record has been mapped to its Twenty payload.
+
+    Fields:
+        target_object: the Twenty object's `nameSingular` (e.g. `person`).
+        payload: the JSON body that will be sent (relations as `<name>Id` destination ids).
+        mapping_hash: the confirmed mapping the payload was made with.
+    """
+
+    target_object: str
+    payload: dict[str, Any] = msgspec.field(default_factory=dict)
+    mapping_hash: str = ""
+
+
+class RecordValidated(RecordEvent, frozen=True, kw_only=True):
+    """Emitted when the transformed payload passed every validation rule.
+
+    Fields:
+        warnings: non-blocking findings (e.g. `placeholder_email_dropped`).
+    """
+
+    warnings: list[str] = msgspec.field(default_factory=list)
+
+
+class RejectionReason(msgspec.Struct, frozen=True, kw_only=True):
+    """One reason a record was refused.
+
+    Fields:
+        field: the source column or target field concerned (empty for whole-row problems).
+        code: a stable code, e.g. `REQUIRED`, `BAD_DATE`, `ORPHAN`, `COLUMN_COUNT`.
+        message: what is wrong and what to do, without patient values.
+    """
+
+    field: str = ""
+    code: str
+    message: str
+
+
+class RecordRejected(RecordEvent, frozen=True, kw_only=True):
+    """Emitted when a record cannot be migrated as it is; it never loads.
+
+    Fields:
+        reasons: every reason found, not only the first.
+    """
+
+    reasons: list[RejectionReason]
+
+
+class RecordSkipped(RecordEvent, frozen=True, kw_only=True):
+    """Emitted when a row is deliberately not migrated (source-deleted, trailer, by config).
+
+    Fields:
+        code: a stable code, e.g. `SOURCE_DELETED`, `TRAILER`, `FOLDED_INTO_OWNER`.
+        reason: words for the report.
+    """
+
+    code: str = ""
+    reason: str
+
+
+class LoadRequested(RecordEvent, frozen=True, kw_only=True):
+    """Emitted before a write is sent to Twenty: the intent, recorded first.
+
+    After a crash, a record whose last event is LoadRequested has an unknown outcome: it is
+    looked up by `destination_id` before anything is sent again.
+
+    Fields:
+        batch_id: the request this record travels in.
+        destination_id: the Twenty record id (deterministic UUIDv5 for creates).
+        target_object: the Twenty object's `nameSingular`.
+        operation: `create`, `update`, `restore`, `link` or `soft_delete`.
+    """
+
+    batch_id: str
+    destination_id: str
+    target_object: str = ""
+    operation: Literal["create", "update", "restore", "link", "soft_delete"] = "create"
+
+
+class RecordLoaded(RecordEvent, frozen=True, kw_only=True):
+    """Emitted when Twenty holds the record as sent.
+
+    Fields:
+        destination_id: the Twenty record id.
+        outcome: `created` (we made it), `updated` (we changed a record we made), or `linked`
+            (we changed a record that existed before us).
+        before_image: for `updated`/`linked`, the record as it was before our write, so a
+            rollback can put it back exactly.
+        was_soft_deleted: the existing record was soft-deleted and our write restored it.
+        reconciled: the outcome was established by reading back after an unknown outcome.
+    """
+
+    destination_id: str
+    outcome: Literal["created", "updated", "linked"]
+    before_image: dict[str, Any] | None = None
+    was_soft_deleted: bool = False
+    reconciled: bool = False
+
+
+class LoadFailed(RecordEvent, frozen=True, kw_only=True):
+    """Emitted when a write failed for this record.
+
+    Fields:
+        retryable: whether trying again later may succeed (rate limit, outage).
+        code: a stable code (`HTTP_400`, `DUPLICATE`, `TIMEOUT`, ...).
+        message: Twenty's message or ours, without patient values.
+        field: the field Twenty named, when it named one.
+    """
+
+    retryable: bool
+    code: str
+    message: str
+    field: str = ""
+
+
+class RecordVerified(RecordEvent, frozen=True, kw_only=True):
+    """Emitted when the record read back from Twenty equals what was sent, field by field.
+
+    Fields:
+        destination_id: the Twenty record id that was read.
+    """
+
+    destination_id: str
+
+
+class FieldDiff(msgspec.Struct, frozen=True, kw_only=True):
+    """One field that differs between what was sent and what was read back."""
+
+    field: str
+    expected: Any = None
+    actual: Any = None
+
+
+class VerificationFailed(RecordEvent, frozen=True, kw_only=True):
+    """Emitted when the record read back differs from what was sent, or is missing.
+
+    Fields:
+        destination_id: the Twenty record id that was read.
+        diffs: the differing fields; empty with `missing` set when the record is gone.
+        missing: the record was not found in Twenty.
+    """
+
+    destination_id: str
+    diffs: list[FieldDiff] = msgspec.field(default_factory=list)
+    missing: bool = False
+
+
+class RollbackRequested(RecordEvent, frozen=True, kw_only=True):
+    """Emitted before a rollback write is sent for this record: the intent, recorded first.
+
+    Fields:
+        rollback_id: the rollback run.
+        action: `delete` (we created it), `restore_before_image` (we changed it), or
+            `soft_delete` (we restored it from soft deletion, after restoring its fields).
+        destination_id: the Twenty record id.
+    """
+
+    rollback_id: str
+    action: Literal["delete", "restore_before_image", "soft_delete"]
+    destination_id: str
+
+
+class RecordRolledBack(RecordEvent, frozen=True, kw_only=True):
+    """Emitted when the rollback write for this record is done (or found already done).
+
+    Fields:
+        action: as in RollbackRequested.
+        destination_id: the Twenty record id.
+        already_done: the record was found in its rolled-back form without our write.
+    """
+
+    action: Literal["delete", "restore_before_image", "soft_delete"]
+    destination_id: str
+    already_done: bool = False
+
+
+AnyEvent = (
+    MigrationInitialized
+    | MappingConfirmed
+    | SchemaChangeApplied
+    | RunStarted
+    | RunPaused
+    | RunResumed
+    | RunFinished
+    | RecordExtracted
+    | RecordTransformed
+    | RecordValidated
+    | RecordRejected
+    | RecordSkipped
+    | LoadRequested
+    | RecordLoaded
+    | LoadFailed
+    | RecordVerified
+    | VerificationFailed
+    | RollbackRequested
+    | RecordRolledBack
+)
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    MigrationInitialized,
+    MappingConfirmed,
+    SchemaChangeApplied,
+    RunStarted,
+    RunPaused,
+    RunResumed,
+    RunFinished,
+    RecordExtracted,
+    RecordTransformed,
+    RecordValidated,
+    RecordRejected,
+    RecordSkipped,
+    LoadRequested,
+    RecordLoaded,
+    LoadFailed,
+    RecordVerified,
+    VerificationFailed,
+    RollbackRequested,
+    RecordRolledBack,
+)
+RECORD_EVENT_TYPES = frozenset(t.__name__ for t in EVENT_TYPES if t.is_record_event)
+
+_encoder = msgspec.json.Encoder()
+_decoder: msgspec.json.Decoder[AnyEvent] = msgspec.json.Decoder(AnyEvent)
+
+
+def encode(event: Event) -> bytes:
+    """The event's canonical JSON bytes (tag first, fields in declaration order)."""
+    return _encoder.encode(event)
+
+
+def decode(data: bytes | str) -> AnyEvent:
+    """An event from its JSON.
+
+    Raises:
+        msgspec.ValidationError: when the JSON is not a known event of the right shape.
+    """
+    return _decoder.decode(data)

@@ -1,0 +1,107 @@
+"""Small builders of events for the store's tests (one valid instance of every type)."""
+
+from __future__ import annotations
+
+from events.types import (
+    Event,
+    FieldDiff,
+    LoadFailed,
+    LoadRequested,
+    MappingConfirmed,
+    MigrationInitialized,
+    RecordExtracted,
+    RecordLoaded,
+    RecordRejected,
+    RecordRolledBack,
+    RecordSkipped,
+    RecordTransformed,
+    RecordValidated,
+    RecordVerified,
+    RejectionReason,
+    RollbackRequested,
+    RunFinished,
+    RunPaused,
+    RunResumed,
+    RunStarted,
+    SchemaChangeApplied,
+    VerificationFailed,
+)
+
+DEST = "4b2f7a3e-58c1-5d3a-9b7e-0c1d2e3f4a5b"
+
+
+def record_event(event_type: str, key: str = "1") -> Event:
+    """A valid instance of a record event type."""
+    builders = {
+        "RecordExtracted": lambda: RecordExtracted(
+            source_file="patients.csv",
+            line=2,
+            source_key=key,
+            content_hash="ab" * 32,
+            row={"Patient ID": key, "Last Name": "Doe"},
+        ),
+        "RecordTransformed": lambda: RecordTransformed(
+            target_object="person", payload={"name": {"firstName": "J"}}, mapping_hash="m"
+        ),
+        "RecordValidated": lambda: RecordValidated(warnings=["placeholder_email_dropped"]),
+        "RecordRejected": lambda: RecordRejected(
+            reasons=[RejectionReason(field="Birth Date", code="BAD_DATE", message="not a date")]
+        ),
+        "RecordSkipped": lambda: RecordSkipped(code="SOURCE_DELETED", reason="Deleted = Y"),
+        "LoadRequested": lambda: LoadRequested(
+            batch_id="b1", destination_id=DEST, target_object="person"
+        ),
+        "RecordLoaded": lambda: RecordLoaded(destination_id=DEST, outcome="created"),
+        "LoadFailed": lambda: LoadFailed(retryable=True, code="HTTP_503", message="unavailable"),
+        "RecordVerified": lambda: RecordVerified(destination_id=DEST),
+        "VerificationFailed": lambda: VerificationFailed(
+            destination_id=DEST, diffs=[FieldDiff(field="city", expected="A", actual="B")]
+        ),
+        "RollbackRequested": lambda: RollbackRequested(
+            rollback_id="rb1", action="delete", destination_id=DEST
+        ),
+        "RecordRolledBack": lambda: RecordRolledBack(action="delete", destination_id=DEST),
+    }
+    return builders[event_type]()
+
+
+def every_event() -> list[tuple[str, Event]]:
+    """(stream id, event) for one instance of every event type."""
+    migration: list[tuple[str, Event]] = [
+        ("migration", MigrationInitialized(namespace=DEST, source="/exports/x", ferry_version="1")),
+        ("migration", MappingConfirmed(mapping_hash="f" * 64, user="operator")),
+        (
+            "migration",
+            SchemaChangeApplied(
+                change="create_field",
+                object_name="person",
+                field_name="dentalExecId",
+                metadata_id=DEST,
+            ),
+        ),
+        ("run:r1", RunStarted(run_id="r1", command="run", entities=["patient"])),
+        ("run:r1", RunPaused(until="2026-11-27T04:00:00.000000Z", why="rate_limited")),
+        ("run:r1", RunResumed(why="wait_over")),
+        ("run:r1", RunFinished(outcome="completed", counts={"verified": 1})),
+    ]
+    lifecycle = [
+        "RecordExtracted",
+        "RecordTransformed",
+        "RecordValidated",
+        "LoadRequested",
+        "LoadFailed",
+        "LoadRequested",
+        "RecordLoaded",
+        "VerificationFailed",
+        "RecordVerified",
+        "RollbackRequested",
+        "RecordRolledBack",
+    ]
+    records = [("patient:1", record_event(t)) for t in lifecycle]
+    records += [
+        ("patient:2", record_event("RecordExtracted", "2")),
+        ("patient:2", record_event("RecordRejected")),
+        ("patient:3", record_event("RecordExtracted", "3")),
+        ("patient:3", record_event("RecordSkipped")),
+    ]
+    return migration + records
