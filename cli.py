@@ -380,6 +380,203 @@ def sandbox_serve(rate_limits: tuple[str, ...], **options: Any) -> None:
 
 # --- destination: schema, members -----------------------------------------------------------
 
+
+def _twenty_options(command: Any) -> Any:
+    """The options every command talking to Twenty takes."""
+    options = [
+        click.option(
+            "--twenty-url",
+            envvar="TWENTY_API_URL",
+            required=True,
+            help="Base URL of the Twenty API, e.g. https://api.twenty.com (env TWENTY_API_URL).",
+        ),
+        click.option(
+            "--api-key-env",
+            default="TWENTY_API_KEY",
+            show_default=True,
+            help="Name of the environment variable holding the API key (never the key itself).",
+        ),
+        click.option(
+            "--rate-limit",
+            default="100/60s",
+            show_default=True,
+            help="Request budget, e.g. 100/60s or 100/1s,100/60s.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _twenty_client(twenty_url: str, api_key_env: str, rate_limit: str) -> Any:
+    from adapters.twenty import TwentyClient
+    from core.ports.destination import DestinationSettings
+    from core.rate_limit import RateLimiter, parse_windows
+
+    settings = DestinationSettings(url=twenty_url, api_key_env=api_key_env)
+    return TwentyClient(settings, gate=RateLimiter(parse_windows(rate_limit)))
+
+
+def _with_client(client: Any, work: Any) -> Any:
+    """Run `work(client)` on the event loop and close the client."""
+    import anyio
+
+    async def run() -> Any:
+        async with client:
+            return await work(client)
+
+    return anyio.run(run)
+
+
+@ferry.group()
+def schema() -> None:
+    """Twenty's data model: plan, apply, or check by hand the objects and fields Ferry needs."""
+
+
+@schema.command("plan")
+@_twenty_options
+def schema_plan(twenty_url: str, api_key_env: str, rate_limit: str) -> None:
+    """Show what is missing or conflicting in the workspace's data model."""
+    from core.schema import plan_workspace
+    from core.schema_spec import default_spec
+
+    client = _twenty_client(twenty_url, api_key_env, rate_limit)
+    result = _with_client(client, lambda c: plan_workspace(default_spec(), c))
+    for change in result.changes:
+        where = f"{change.object_name}.{change.field_name}".rstrip(".")
+        click.echo(f"+ {change.kind.replace('_', ' ')} {where} {change.detail}".rstrip())
+    for conflict in result.conflicts:
+        click.echo(f"! conflict {conflict.describe()}")
+    click.echo(
+        f"{len(result.changes)} change(s) to make, {len(result.conflicts)} conflict(s), "
+        f"{result.satisfied} item(s) already in place"
+    )
+    if result.conflicts:
+        raise click.ClickException("resolve the conflicts before `ferry schema apply`")
+
+
+@schema.command("apply")
+@_twenty_options
+@click.option(
+    "--probe/--no-probe",
+    default=True,
+    show_default=True,
+    help="Write, read back and delete one test record per object afterwards.",
+)
+@click.pass_obj
+def schema_apply(
+    context: Context, twenty_url: str, api_key_env: str, rate_limit: str, probe: bool
+) -> None:
+    """Create the missing objects and fields (idempotent, resumable); each change is an event."""
+    from core.schema import change_event, setup
+    from core.schema_spec import default_spec
+    from events.store import NewEvent
+
+    store = _open_store(context) if context.store_path.exists() else None
+    if store is None:
+        click.echo(f"note: no store at {context.store_path}; changes are not recorded", err=True)
+
+    def record(change: Any, metadata_id: str) -> None:
+        click.echo(f"applied {change.kind} {change.object_name} {change.field_name}".rstrip())
+        if store is not None:
+            store.append([NewEvent("migration", change_event(change, metadata_id))])
+
+    client = _twenty_client(twenty_url, api_key_env, rate_limit)
+    done = _with_client(client, lambda c: setup(default_spec(), c, c, record, run_probe=probe))
+    click.echo(f"{len(done.applied.changes)} change(s) applied")
+    for result in done.probes:
+        status = "ok" if result.ok else f"FAILED {result.error or ', '.join(result.missing_fields)}"
+        click.echo(f"probe {result.object_name}: {status}")
+    if any(not result.ok for result in done.probes):
+        raise click.ClickException("a probe record was not accepted as written; see above")
+
+
+@schema.command("checklist")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the Markdown here instead of printing it.",
+)
+@click.option(
+    "--twenty-url",
+    envvar="TWENTY_API_URL",
+    default=None,
+    help="When given, tick what the workspace already has.",
+)
+@click.option("--api-key-env", default="TWENTY_API_KEY", show_default=True)
+@click.option("--rate-limit", default="100/60s", show_default=True)
+def schema_checklist(
+    out: Path | None, twenty_url: str | None, api_key_env: str, rate_limit: str
+) -> None:
+    """The Markdown checklist for an admin building the data model in Settings → Data Model."""
+    from core.schema import plan_workspace
+    from core.schema_checklist import checklist
+    from core.schema_spec import default_spec
+
+    spec = default_spec()
+    current = None
+    if twenty_url:
+        client = _twenty_client(twenty_url, api_key_env, rate_limit)
+        current = _with_client(client, lambda c: plan_workspace(spec, c))
+    text = checklist(spec, current)
+    if out is None:
+        click.echo(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"Checklist written to {out}")
+
+
+@ferry.group()
+def members() -> None:
+    """Twenty workspace members and the Dental-Exec providers they stand for."""
+
+
+@members.command("check")
+@_twenty_options
+@click.option(
+    "--export",
+    "export",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The Dental-Exec export (directory or ZIP) to read providers from.",
+)
+@click.option(
+    "--placeholder",
+    default=None,
+    envvar="FERRY_PLACEHOLDER_OWNER",
+    help="Email of the member who gets unmatched assignments.",
+)
+def members_check(
+    twenty_url: str, api_key_env: str, rate_limit: str, export: Path, placeholder: str | None
+) -> None:
+    """Match providers to workspace members by email; list unmatched, missing and shared."""
+    from adapters.dental_exec import open_export
+    from core.members import check_members, providers_from_rows
+
+    providers = providers_from_rows(open_export(export).rows("provider"))
+    client = _twenty_client(twenty_url, api_key_env, rate_limit)
+    report = _with_client(client, lambda c: check_members(providers, c, placeholder))
+    table = Table("provider", "outcome", "detail")
+    for code, member_id in sorted(report.matched.items()):
+        table.add_row(code, "matched", member_id)
+    for code, email in sorted(report.unmatched.items()):
+        table.add_row(code, "unmatched", f"{email} is not a member: invite it or map it")
+    for code in report.missing:
+        table.add_row(code, "missing", "no email in the export")
+    for email, codes in sorted(report.shared.items()):
+        for code in codes:
+            table.add_row(code, "shared", f"{email} is shared by {', '.join(codes)}")
+    Console().print(table)
+    owner = report.placeholder
+    click.echo(
+        f"placeholder owner: {owner.email} ({owner.id})"
+        if owner
+        else f"placeholder owner: none ({report.placeholder_problem})"
+    )
+    click.echo(f"{len(report.matched)} matched, {len(report.defaulted)} to the placeholder")
+
+
 # --- mapping --------------------------------------------------------------------------------
 
 # --- runs: init, plan, sample, run, verify, demo --------------------------------------------

@@ -14,12 +14,13 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
-from core.ports.destination import Member
+from core.ports.destination import Destination, Member
 from core.ports.source import SourceRow
 
 __all__ = [
     "MemberReport",
     "ProviderContact",
+    "check_members",
     "match_members",
     "normalise_code",
     "normalise_email",
@@ -137,3 +138,12 @@ def match_members(
         placeholder=placeholder,
         placeholder_problem=problem,
     )
+
+
+async def check_members(
+    providers: Iterable[ProviderContact],
+    destination: Destination,
+    placeholder_email: str | None = None,
+) -> MemberReport:
+    """List the workspace members and match the providers to them."""
+    return match_members(providers, await destination.list_members(), placeholder_email)

@@ -19,6 +19,7 @@ import msgspec
 from core.errors import FatalForRunError, FerryError
 from core.ports.destination import Destination, FieldInfo, MetadataStore, ObjectInfo
 from core.schema_spec import FieldSpec, ObjectSpec, SchemaSpec, color_of, validate_spec
+from events.types import SchemaChangeApplied
 
 __all__ = [
     "ProbeResult",
@@ -26,9 +27,13 @@ __all__ = [
     "SchemaConflict",
     "SchemaConflictError",
     "SchemaPlan",
+    "SchemaSetup",
     "apply",
+    "change_event",
     "plan",
+    "plan_workspace",
     "probe",
+    "setup",
 ]
 
 ChangeKind = Literal["create_object", "create_field", "add_options"]
@@ -299,3 +304,50 @@ async def probe(spec: SchemaSpec, destination: Destination) -> list[ProbeResult]
         missing = tuple(k for k in record if k != "id" and back.get(k) is None)
         results.append(ProbeResult(obj.name_singular, bool(found) and not missing, missing))
     return results
+
+
+class SchemaSetup(msgspec.Struct, frozen=True):
+    """What `setup` did: the changes applied and the probe of every object."""
+
+    applied: SchemaPlan
+    probes: tuple[ProbeResult, ...]
+
+
+def change_event(change: SchemaChange, metadata_id: str) -> SchemaChangeApplied:
+    """The SchemaChangeApplied event recording one applied change."""
+    kind = "update_field" if change.kind == "add_options" else change.kind
+    return SchemaChangeApplied(
+        change=kind,
+        object_name=change.object_name,
+        field_name=change.field_name,
+        metadata_id=metadata_id,
+        detail={"detail": change.detail} if change.detail else {},
+    )
+
+
+async def plan_workspace(spec: SchemaSpec, metadata: MetadataStore) -> SchemaPlan:
+    """Read the workspace's metadata and plan against it.
+
+    Raises:
+        SchemaConflictError: the spec breaks Twenty's naming rules.
+    """
+    return plan(spec, await metadata.list_objects())
+
+
+async def setup(
+    spec: SchemaSpec,
+    metadata: MetadataStore,
+    destination: Destination,
+    on_change: Callable[[SchemaChange, str], None] | None = None,
+    *,
+    run_probe: bool = True,
+) -> SchemaSetup:
+    """Apply the spec, then probe every object (unless told not to).
+
+    Raises:
+        SchemaConflictError: an existing field has another type (nothing changed).
+        RecordRejectedError: Twenty refused a definition (earlier changes stay applied).
+    """
+    applied = await apply(spec, metadata, on_change)
+    probes = await probe(spec, destination) if run_probe else []
+    return SchemaSetup(applied, tuple(probes))
