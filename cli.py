@@ -311,6 +311,89 @@ def trail_command(context: Context, stream_id: str, show_data: bool) -> None:
 
 # --- source: Dental-Exec export (reader, audit, fixtures generator) -------------------------
 
+
+@ferry.group()
+def source() -> None:
+    """Read and check a Dental-Exec export."""
+
+
+@source.command("audit")
+@click.argument("export", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the full report as Markdown to this file.",
+)
+@click.option("--limit", default=1000, show_default=True, help="Findings kept per code.")
+def source_audit(export: Path, as_json: bool, out: Path | None, limit: int) -> None:
+    """Inventory an export and list data-quality findings (keys and lines, never values)."""
+    import json
+
+    from adapters.dental_exec import open_export
+    from core.source_audit import audit_source, render_markdown, render_terminal, to_json_data
+
+    report = audit_source(open_export(export), per_code_limit=limit)
+    if out is not None:
+        out.write_text(render_markdown(report), encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps(to_json_data(report), indent=2, default=str))
+    else:
+        for line in render_terminal(report):
+            click.echo(line)
+        if out is not None:
+            click.echo(f"Report written to {out}")
+
+
+@ferry.group()
+def fixtures() -> None:
+    """Synthetic Dental-Exec exports for tests and load runs."""
+
+
+@fixtures.command("generate")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--patients", default=1000, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--locations", default=2, show_default=True, type=click.IntRange(1, 20))
+@click.option(
+    "--encoding", type=click.Choice(["cp1252", "utf-8"]), default="cp1252", show_default=True
+)
+@click.option(
+    "--delta-from",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Write a delta of this base export instead of a full export.",
+)
+@click.option("--change-rate", default=0.05, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--new-rate", default=0.02, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--delete-rate", default=0.01, show_default=True, type=click.FloatRange(0, 1))
+def fixtures_generate(delta_from: Path | None, **options: Any) -> None:
+    """Write a synthetic export (or, with --delta-from, a delta and its manifest)."""
+    from adapters.dental_exec.delta import DeltaOptions, generate_delta
+    from adapters.dental_exec.generator import GeneratorOptions, generate_export
+
+    if delta_from is not None:
+        rates = {k: options[k] for k in ("change_rate", "new_rate", "delete_rate")}
+        delta = generate_delta(
+            DeltaOptions(base=delta_from, out=options["out"], seed=options["seed"], **rates)
+        )
+        click.echo(f"Delta written to {delta.out}: " + ", ".join(delta.summary()))
+        return
+    result = generate_export(
+        GeneratorOptions(
+            out=options["out"],
+            patients=options["patients"],
+            seed=options["seed"],
+            locations=options["locations"],
+            encoding=options["encoding"],
+        )
+    )
+    total = sum(result.files.values())
+    click.echo(f"Export written to {result.out}: {total:,} rows in {len(result.files)} files")
+    click.echo(f"Deliberate row errors: {len(result.injected_errors)} (see the manifest)")
+
+
 # --- sandbox: the local Twenty server -------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ from adapters.dental_exec.synth_records import (
 from adapters.dental_exec.synth_visits import appointment_rows, procedure_rows, recall_rows
 from adapters.dental_exec.synth_world import (
     EXPORT_AT,
+    FIRST_PATIENT_ID,
     Person,
     Staff,
     iter_people,
@@ -100,12 +101,17 @@ class _Run:
         self.faults = random.Random(options.seed ^ 0x5EED)
         self.ids = dict(_FIRST_IDS)
         self.injected: list[InjectedError] = []
-        self.paid_total = 0
+        self.force_bad_byte = False
+        has_faults = options.error_rate > 0
+        self.marked_patient = str(FIRST_PATIENT_ID + options.patients // 2) if has_faults else ""
 
     def emit(self, entity: str, row: dict[str, str]) -> None:
         writer = self.writers[entity]
         extra = None
-        code = self._fault(entity, row) if self.faults.random() < self.options.error_rate else None
+        is_fault = self.faults.random() < self.options.error_rate
+        if entity == "patient" and row["patient_id"] == self.marked_patient:
+            is_fault, self.force_bad_byte = True, True  # every bundle shows undecodable bytes
+        code = self._fault(entity, row) if is_fault else None
         if code == "column_count":
             extra = "EXTRA"
         line = writer.write(row, extra=extra)
@@ -117,7 +123,8 @@ class _Run:
         if entity == "custom_field":
             return None  # composite keys: keep them clean
         kind = self.faults.choice(("column_count", "bad_integer", "broken_quoting", "bad_value"))
-        if entity == "patient" and self.faults.random() < 0.3:
+        if entity == "patient" and (self.force_bad_byte or self.faults.random() < 0.3):
+            self.force_bad_byte = False
             row["last_name"] = (
                 row["last_name"][:1] + _BAD_BYTE[self.options.encoding] + row["last_name"][1:]
             )
