@@ -587,8 +587,15 @@ def schema_apply(
     default=None,
     help="When given, tick what the workspace already has.",
 )
-@click.option("--api-key-env", default="TWENTY_API_KEY", show_default=True)
-@click.option("--rate-limit", default="100/60s", show_default=True)
+@click.option(
+    "--api-key-env",
+    default="TWENTY_API_KEY",
+    show_default=True,
+    help="Name of the environment variable holding the API key (with --twenty-url).",
+)
+@click.option(
+    "--rate-limit", default="100/60s", show_default=True, help="Request budget (with --twenty-url)."
+)
 def schema_checklist(
     out: Path | None, twenty_url: str | None, api_key_env: str, rate_limit: str
 ) -> None:
