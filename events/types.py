@@ -155,13 +155,19 @@ class RecordTransformed(RecordEvent, frozen=True, kw_only=True):
 
     Fields:
         target_object: the Twenty object's `nameSingular` (e.g. `person`).
-        payload: the JSON body that will be sent (relations as `<name>Id` destination ids).
+        payload: the JSON body that will be sent, without the relation join columns.
         mapping_hash: the confirmed mapping the payload was made with.
+        target_plural: the object's plural API name (`people`), which addresses it in REST.
+        refs: relation join column -> the stream id of the record it points to
+            (`personId` -> `patient:10482`); resolved to that record's Twenty id at load
+            time, because a parent may have been linked to a record that existed before us.
     """
 
     target_object: str
     payload: dict[str, Any] = msgspec.field(default_factory=dict)
     mapping_hash: str = ""
+    target_plural: str = ""
+    refs: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class RecordValidated(RecordEvent, frozen=True, kw_only=True):

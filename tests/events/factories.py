@@ -41,7 +41,11 @@ def record_event(event_type: str, key: str = "1") -> Event:
             row={"Patient ID": key, "Last Name": "Doe"},
         ),
         "RecordTransformed": lambda: RecordTransformed(
-            target_object="person", payload={"name": {"firstName": "J"}}, mapping_hash="m"
+            target_object="person",
+            payload={"name": {"firstName": "J"}},
+            mapping_hash="m",
+            target_plural="people",
+            refs={"companyId": "practice:1"},
         ),
         "RecordValidated": lambda: RecordValidated(warnings=["placeholder_email_dropped"]),
         "RecordRejected": lambda: RecordRejected(

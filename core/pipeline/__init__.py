@@ -1,0 +1,1 @@
+"""The migration pipeline: local stages (extract, transform, validate), load, verify."""

@@ -1,0 +1,160 @@
+"""What is left to load, read from the event store: resume finishes pending work first.
+
+A record is pending when it is `validated` (never sent), `loading` (sent or about to be,
+outcome unknown: reconciled by id before anything is resent) or `load_failed` with a
+retryable cause. Its payload is the latest RecordTransformed; each relation (`refs`) is
+resolved to the parent's actual Twenty id through `record_state`, because a parent may have
+been linked to a record that existed before the migration. A record whose parent has no
+Twenty id yet is blocked, not sent: it stays `validated` and is reported.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import msgspec
+
+from core.identity import destination_id
+from core.loader import LoadItem
+from events.types import RecordTransformed, decode
+
+# Causes of a load failure that a later run retries by itself.
+RETRYABLE_CODES = frozenset(
+    {
+        "RATE_LIMITED",
+        "OUTCOME_UNKNOWN",
+        "HTTP_429",
+        "HTTP_500",
+        "HTTP_502",
+        "HTTP_503",
+        "HTTP_504",
+        "TIMEOUT",
+    }
+)
+IN_TWENTY = ("loaded", "verified", "verify_failed")
+
+
+class Blocked(msgspec.Struct, frozen=True):
+    """A record not sent because a parent it points to has no Twenty id yet."""
+
+    stream_id: str
+    field: str
+    parent: str
+    parent_state: str | None
+
+
+def _entity_range(entity: str) -> tuple[str, str]:
+    # Stream ids are `<entity>:<key>`: the PK range [entity:, entity;) holds exactly them.
+    return f"{entity}:", f"{entity};"
+
+
+def _pending_rows(
+    conn: sqlite3.Connection, entity: str, after: str, limit: int, retry_all_failed: bool
+) -> list[tuple[str, str, int, str | None, str | None]]:
+    low, high = _entity_range(entity)
+    rows = conn.execute(
+        "SELECT stream_id, state, version, destination_id, last_error_code FROM record_state "
+        "WHERE stream_id >= ? AND stream_id < ? AND stream_id > ? "
+        "AND state IN ('validated', 'loading', 'load_failed') ORDER BY stream_id LIMIT ?",
+        (low, high, after, limit),
+    ).fetchall()
+    return [
+        r
+        for r in rows
+        if r[1] != "load_failed" or retry_all_failed or (r[4] or "") in RETRYABLE_CODES
+    ]
+
+
+def latest_transforms(
+    conn: sqlite3.Connection, stream_ids: Sequence[str]
+) -> dict[str, RecordTransformed]:
+    """The latest RecordTransformed of each stream."""
+    found: dict[str, RecordTransformed] = {}
+    for start in range(0, len(stream_ids), 500):
+        chunk = list(stream_ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        sql = (
+            f"SELECT stream_id, data FROM events WHERE stream_id IN ({marks}) "
+            "AND type = 'RecordTransformed' ORDER BY position"
+        )
+        for stream_id, data in conn.execute(sql, chunk):
+            event = decode(data)
+            assert isinstance(event, RecordTransformed)
+            found[stream_id] = event
+    return found
+
+
+def parent_states(
+    conn: sqlite3.Connection, stream_ids: set[str]
+) -> dict[str, tuple[str, str | None]]:
+    """state and destination id of each given stream that exists."""
+    found: dict[str, tuple[str, str | None]] = {}
+    ids = sorted(stream_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        sql = (
+            "SELECT stream_id, state, destination_id FROM record_state "
+            f"WHERE stream_id IN ({marks})"
+        )
+        for stream_id, state, dest in conn.execute(sql, chunk):
+            found[stream_id] = (state, dest)
+    return found
+
+
+def pending(
+    conn: sqlite3.Connection,
+    entity: str,
+    namespace: uuid.UUID,
+    *,
+    chunk: int = 500,
+    retry_all_failed: bool = False,
+) -> Iterator[list[LoadItem | Blocked]]:
+    """Chunks of the entity's pending records, as LoadItems or Blocked, in stream order.
+
+    Each chunk is read completely before it is yielded, so the caller may append events
+    (which move these records on) between chunks.
+    """
+    after = ""
+    while rows := _pending_rows(conn, entity, after, chunk, retry_all_failed):
+        after = rows[-1][0]
+        transforms = latest_transforms(conn, [r[0] for r in rows])
+        refs = {target for t in transforms.values() for target in t.refs.values()}
+        parents = parent_states(conn, refs)
+        out: list[LoadItem | Blocked] = []
+        for stream_id, state, version, dest, _ in rows:
+            transform = transforms.get(stream_id)
+            if transform is None:
+                continue  # cannot happen: validated records were transformed first
+            out.append(_item(stream_id, state, version, dest, transform, parents, namespace))
+        yield out
+
+
+def _item(
+    stream_id: str,
+    state: str,
+    version: int,
+    dest: str | None,
+    transform: RecordTransformed,
+    parents: dict[str, tuple[str, str | None]],
+    namespace: uuid.UUID,
+) -> LoadItem | Blocked:
+    payload: dict[str, Any] = dict(transform.payload)
+    for field, parent in transform.refs.items():
+        parent_state, parent_dest = parents.get(parent, (None, None))
+        if parent_state not in IN_TWENTY or not parent_dest:
+            return Blocked(stream_id, field, parent, parent_state)
+        payload[field] = parent_dest
+    entity, _, key = stream_id.partition(":")
+    return LoadItem(
+        stream_id=stream_id,
+        object_singular=transform.target_object,
+        object_plural=transform.target_plural,
+        destination_id=dest or destination_id(namespace, entity, key),
+        payload=payload,
+        version=version,
+        in_doubt=state == "loading",
+    )
