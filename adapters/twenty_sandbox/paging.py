@@ -119,7 +119,7 @@ def decode_cursor(cursor: str, keys: list[SortKey]) -> list[Any]:
     Raises:
         ApiProblem: 400 `Invalid cursor` when it was not made by this server for this order.
     """
-    invalid = ApiProblem(400, f"Invalid cursor: '{cursor}'", error="BadRequestException")
+    invalid = ApiProblem(400, f"Invalid cursor: {cursor}", error="BadRequestException")
     try:
         payload = json.loads(base64.b64decode(cursor.encode(), validate=True))
     except (binascii.Error, ValueError, UnicodeDecodeError):

@@ -206,7 +206,7 @@ class Records:
         if backwards:
             rows.reverse()
         page = Page(self.embed(obj, rows, depth), total)
-        page.page_info = _page_info(rows, keys, has_more, backwards, cursor is not None)
+        page.page_info = _page_info(rows, keys, has_more, backwards)
         return page
 
     def _where(self, schema: Schema, obj: ObjectMeta, text: str | None) -> tuple[str, list[Any]]:
@@ -268,11 +268,11 @@ def _page_info(
     keys: list[SortKey],
     has_more: bool,
     backwards: bool,
-    from_cursor: bool,
 ) -> dict[str, Any]:
     return {
-        "hasNextPage": from_cursor if backwards else has_more,
-        "hasPreviousPage": has_more if backwards else from_cursor,
+        # As Twenty's getPaginationInfo: only the direction walked reports more records.
+        "hasNextPage": has_more and not backwards,
+        "hasPreviousPage": has_more and backwards,
         "startCursor": encode_cursor(rows[0], keys) if rows else None,
         "endCursor": encode_cursor(rows[-1], keys) if rows else None,
     }
