@@ -671,6 +671,42 @@ def members_check(
 
 # --- runs: init, plan, sample, run, verify, demo --------------------------------------------
 
+
+@ferry.command("init")
+@click.option(
+    "--source",
+    "source_path",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="The Dental-Exec export: a directory or a ZIP.",
+)
+@click.option(
+    "--twenty-url", default=None, help="Base URL of the Twenty API (default: local sandbox)."
+)
+@click.option(
+    "--api-key-env",
+    default=None,
+    help="Name of the environment variable holding the API key (default TWENTY_API_KEY).",
+)
+@pass_context
+def init_command(
+    context: Context, source_path: Path, twenty_url: str | None, api_key_env: str | None
+) -> None:
+    """Create the work directory: ferry.toml, ferry.db (with the migration's id space), reports/."""
+    from core.config import WorkspaceConfig, override
+    from core.workspace import init_workspace
+
+    config = override(
+        WorkspaceConfig(source=str(source_path.resolve())),
+        **{"twenty.url": twenty_url, "twenty.api_key_env": api_key_env},
+    )
+    workspace = init_workspace(context.workdir, config, ferry_version=_version())
+    workspace.close()
+    click.echo(f"initialised {context.workdir}: ferry.toml, ferry.db, reports/")
+    click.echo(f"migration namespace {workspace.namespace} (every Twenty id derives from it)")
+    click.echo("next: ferry source audit, ferry map propose, ferry map confirm")
+
+
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     main()
