@@ -28,6 +28,7 @@ from adapters.twenty_sandbox.writes import (
     build_new,
     duplicate_error,
     prepare,
+    record_template,
     unique_values,
 )
 from core.clock import Clock
@@ -70,6 +71,7 @@ class Records:
         self._clock = clock
         self._last_now = ""
         self._positions: dict[str, float] = {}
+        self._templates: dict[str, tuple[Schema, bytes]] = {}
 
     def context(self, obj: ObjectMeta) -> WriteContext:
         """A write context stamped with a time later than any earlier write's."""
@@ -112,14 +114,20 @@ class Records:
                 self.claim(ctx, record, claimed)
                 results.append(record)
             self.storage.put_many(obj.id, results)
-            for record in results:
-                self.storage.set_uniques(
-                    obj.id, record["id"], unique_values(ctx.schema, obj, record)
-                )
+            self.storage.add_uniques(obj.id, [r["id"] for r in results], claimed)
         return results
 
+    def _template(self, ctx: WriteContext) -> bytes:
+        cached = self._templates.get(ctx.obj.id)
+        if cached is None or cached[0] is not ctx.schema:
+            cached = self._templates[ctx.obj.id] = (
+                ctx.schema,
+                record_template(ctx.schema, ctx.obj),
+            )
+        return cached[1]
+
     def _insertable(self, ctx: WriteContext, changes: dict[str, Any]) -> dict[str, Any]:
-        record = build_new(ctx, changes, self._next_position(ctx.obj))
+        record = build_new(ctx, changes, self._next_position(ctx.obj), self._template(ctx))
         if "id" in changes and self.storage.get(ctx.obj.id, record["id"], with_deleted=True):
             raise duplicate_error("id")
         return record

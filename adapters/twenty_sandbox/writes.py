@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from adapters.twenty_sandbox.problems import bad_request
 from adapters.twenty_sandbox.schema import (
     COMPOSITES,
@@ -150,17 +152,31 @@ def default_for(field: FieldMeta, now: str) -> Any:
     return default
 
 
-def build_new(ctx: WriteContext, changes: dict[str, Any], position: float) -> dict[str, Any]:
-    """A complete record: defaults for every stored field, then the given values."""
+def record_template(schema: Schema, obj: ObjectMeta) -> bytes:
+    """Every stored field of a new record at its default, as JSON (decoded afresh per record)."""
     record: dict[str, Any] = {}
-    for field in ctx.schema.fields_of(ctx.obj.id):
+    for field in schema.fields_of(obj.id):
         if field.relation is not None:
             if field.relation.join_column:
                 record[field.relation.join_column] = None
             continue
-        record[field.name] = default_for(field, ctx.now)
+        record[field.name] = default_for(field, "")
+    return msgspec.json.encode(record)
+
+
+def build_new(
+    ctx: WriteContext, changes: dict[str, Any], position: float, template: bytes
+) -> dict[str, Any]:
+    """A complete record: the object's defaults, fresh id and timestamps, then the values given."""
+    record: dict[str, Any] = msgspec.json.decode(template)
     record.update(
-        {"createdAt": ctx.now, "updatedAt": ctx.now, "deletedAt": None, "position": position}
+        {
+            "id": str(uuid.uuid4()),
+            "createdAt": ctx.now,
+            "updatedAt": ctx.now,
+            "deletedAt": None,
+            "position": position,
+        }
     )
     record["createdBy"] = dict(ctx.actor)
     record["updatedBy"] = dict(ctx.actor)
