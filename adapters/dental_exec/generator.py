@@ -58,6 +58,7 @@ class GeneratorOptions(msgspec.Struct, frozen=True):
     locations: int = 2
     encoding: str = "cp1252"  # or "utf-8" (then every file is UTF-8 with BOM)
     error_rate: float = 1 / 4000  # share of rows given a deliberate row error
+    patients_only: bool = False  # skip visits, money and documents (for big patients.csv runs)
 
 
 class InjectedError(msgspec.Struct, frozen=True):
@@ -156,6 +157,8 @@ class _Run:
     def person(self, person: Person, staff: Staff) -> None:
         rng, ids = self.rng, self.ids
         self.emit("patient", patient_row(rng, person))
+        if self.options.patients_only:
+            return
         visits = appointment_rows(rng, person, staff, ids)
         procedure_rows(rng, person, visits, ids)
         for entity in ("appointment", "treatment_plan", "procedure"):

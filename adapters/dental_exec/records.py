@@ -10,7 +10,8 @@ Memory is bounded by MAX_RECORD_LINES lines.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
+from itertools import chain
 from typing import NamedTuple
 
 MAX_RECORD_LINES = 500
@@ -43,48 +44,51 @@ def _broken(line_no: int, text: str) -> RawRecord:
 
 def parse_records(lines: Iterable[str]) -> Iterator[RawRecord]:
     """Stream the records of a CSV text given as physical lines (kept with their endings)."""
-    source = enumerate(lines, 1)
-    pushback: list[tuple[int, str]] = []
+    source: Iterator[tuple[int, str]] | None = enumerate(lines, 1)
+    while source is not None:
+        # A broken record hands back the lines it swallowed; parsing resumes on them.
+        source = yield from _parse(source)
+
+
+def _parse(
+    source: Iterator[tuple[int, str]],
+) -> Generator[RawRecord, None, Iterator[tuple[int, str]] | None]:
     group: list[tuple[int, str]] = []
     quotes = 0
-    while True:
-        item = pushback.pop() if pushback else next(source, None)
-        if item is None:
-            if not group:
-                break
-            # End of file inside quotes: the first line is broken, re-read the rest.
-            yield _split_broken(group, pushback)
-            group, quotes = [], 0
-            continue
-        count = item[1].count('"')
-        if not group and count == 0:
+    for item in source:
+        text = item[1]
+        count = text.count('"')
+        if not group and not count:
             # The fast path: a one-line record without quotes.
-            yield RawRecord(item[0], _split(item[1]), False, "\ufffd" in item[1])
+            yield RawRecord(item[0], text.rstrip("\r\n").split(","), False, "\ufffd" in text)
             continue
         group.append(item)
         quotes += count
         if quotes % 2 == 0:
-            yield _parse_group(group, pushback)
-            group, quotes = [], 0
-        elif len(group) > MAX_RECORD_LINES:
-            yield _split_broken(group, pushback)
-            group, quotes = [], 0
+            record = _parse_group(group)
+            if record is not None:
+                yield record
+                group, quotes = [], 0
+                continue
+        elif len(group) <= MAX_RECORD_LINES:
+            continue
+        yield _broken(*group[0])
+        return chain(group[1:], source)
+    if group:  # end of file inside quotes: the first line is broken, re-read the rest
+        yield _broken(*group[0])
+        return iter(group[1:])
+    return None
 
 
 def _split(text: str) -> list[str]:
     return text.rstrip("\r\n").split(",")
 
 
-def _parse_group(group: list[tuple[int, str]], pushback: list[tuple[int, str]]) -> RawRecord:
+def _parse_group(group: list[tuple[int, str]]) -> RawRecord | None:
+    """The group as one record, or None when strict parsing fails (quoting is broken)."""
     text = group[0][1] if len(group) == 1 else "".join(part for _, part in group)
     try:
         fields = _strict(text)
     except csv.Error:
-        return _split_broken(group, pushback)
+        return None
     return RawRecord(group[0][0], fields, False, "\ufffd" in text, len(group) > 1)
-
-
-def _split_broken(group: list[tuple[int, str]], pushback: list[tuple[int, str]]) -> RawRecord:
-    """The first line becomes a broken record; the others go back to be parsed again."""
-    pushback.extend(reversed(group[1:]))
-    return _broken(*group[0])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from itertools import compress
+from operator import itemgetter, not_
 
 import msgspec
 
@@ -38,6 +40,7 @@ _VALIDATORS: dict[ColumnType, Callable[[str], object]] = {
     ColumnType.TIME: parse_time,
     ColumnType.MONEY: parse_money,
 }
+_has_value = itemgetter(1)
 _FALSE = frozenset({"N", "No", "0", "False"})
 _RECORD_TYPES = {name.lower(): name for name in CODE_SETS["custom_record_type"]}
 _ENCODE = msgspec.json.Encoder().encode
@@ -103,6 +106,8 @@ class RowBuilder:
             if by_name[n].type in _VALIDATORS
         ]
         self.hash_names = sorted(name for _, name in present)
+        # Values in name order, fetched in one C call: the hash ignores column order.
+        self.hash_getter = _getter(self.hash_names)
         self.int_names = sorted(self.int_columns)
         self.int_checked = [n for n in self.int_names if n not in spec.pk]
         self.has_ignored = "" in self.names
@@ -123,7 +128,10 @@ class RowBuilder:
             if not is_width_ok and not _only_trailing_blanks(fields, self.width):
                 errors.append(self._error(line, None, "column_count", self._count_message(fields)))
             fields = (fields + [""] * self.width)[: self.width]
-        values = dict(zip(self.names, [cell.strip() or None for cell in fields], strict=False))
+        # C-level all the way (this is the hot loop): strip, then blank -> None.
+        stripped = list(map(str.strip, fields))
+        values: dict[str, str | None] = dict(zip(self.names, stripped, strict=False))
+        values.update(dict.fromkeys(compress(self.names, map(not_, stripped))))
         if self.has_ignored:
             values.pop("", None)
         self._check(line, values, errors)
@@ -187,7 +195,8 @@ class RowBuilder:
         if is_multiline:
             normal = {n: _one_newline(t) for n, t in normal.items()}
         # Empty values are left out: a column added empty by a newer version keeps the hash.
-        items = [(name, normal[name]) for name in self.hash_names if normal[name] is not None]
+        pairs = zip(self.hash_names, self.hash_getter(normal), strict=True)
+        items = list(filter(_has_value, pairs))
         return hashlib.sha256(_ENCODE(items)).hexdigest()
 
     def _is_deleted(self, values: dict[str, str | None]) -> bool:
@@ -203,6 +212,13 @@ class RowBuilder:
             return parse_bool(text) is True
         except ValueParseError:
             return False
+
+
+def _getter(names: list[str]) -> Callable[[dict[str, str | None]], tuple[str | None, ...]]:
+    """`itemgetter` that always returns a tuple (itemgetter of one name returns the value)."""
+    if len(names) > 1:
+        return itemgetter(*names)
+    return lambda values: tuple(values[name] for name in names)
 
 
 def _one_newline(text: str | None) -> str | None:
