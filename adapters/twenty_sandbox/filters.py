@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from adapters.twenty_sandbox.problems import bad_request
@@ -220,8 +221,6 @@ def _cast(value_type: str, value: str) -> Any:
     if value_type == "BOOLEAN":
         return {"true": 1, "false": 0}.get(value.lower(), value)
     if value_type == "DATE_TIME":
-        from datetime import UTC, datetime
-
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:

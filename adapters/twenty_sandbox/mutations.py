@@ -103,7 +103,7 @@ def _destroy(records: Records, obj: ObjectMeta, record_id: str) -> None:
     """Remove a record, then apply each relation's onDelete (CASCADE or SET_NULL)."""
     storage = records.storage
     storage.remove(obj.id, record_id)
-    schema = records.context(obj).schema
+    schema = records.schema()
     for field in schema.fields.values():
         relation = field.relation
         if relation is None or relation.target_object_id != obj.id or not relation.join_column:

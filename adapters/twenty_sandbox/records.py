@@ -73,6 +73,10 @@ class Records:
         self._positions: dict[str, float] = {}
         self._templates: dict[str, tuple[Schema, bytes]] = {}
 
+    def schema(self) -> Schema:
+        """The current metadata snapshot."""
+        return self._schema()
+
     def context(self, obj: ObjectMeta) -> WriteContext:
         """A write context stamped with a time later than any earlier write's."""
         now = format_instant(self._clock.now())
