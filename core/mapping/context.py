@@ -1,0 +1,170 @@
+"""What transforms need beyond the row itself: settings and the run's auxiliary facts.
+
+`TransformSettings` is given by the caller; `TransformContext` is built by one streaming
+pre-pass (core.mapping.prepass.prepare_context) and holds only keys and small values:
+locations, each patient's home location and the owner of each shared email, pivoted custom
+fields, referral and claim summaries, and per-plan facts derived from the procedure lines.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from core.identity import destination_id
+from core.mapping.model import FileMapping, Mapping
+from core.ports.source import SourceRow
+
+__all__ = [
+    "ClaimSummary",
+    "CustomValue",
+    "LocationInfo",
+    "OwnerResolver",
+    "PlanSummary",
+    "ReferralSummary",
+    "TransformContext",
+    "TransformSettings",
+]
+
+OwnerResolver = Callable[[str | None], tuple[str | None, bool]]
+
+
+def _no_members(code: str | None) -> tuple[str | None, bool]:
+    return None, False
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransformSettings:
+    """How to transform: the migration's namespace, the member resolver and the options.
+
+    Attributes:
+        namespace: the migration's namespace UUID (core.identity.destination_id).
+        owner_for: provider code -> (member id or None, was the default member used); from
+            core.members.MemberReport.owner_for. The default knows no member (unit tests).
+        out_referrals: `notes` (a Note on the person) or `skip` (SKIPPED_BY_CONFIG).
+        communications_as: `object` (custom Communication) or `notes`.
+        currency: ISO code for every amount.
+        default_zone: IANA zone for locations without one (default: the primary location's).
+        max_attachment_bytes: files above this size are flagged `oversized`.
+        phone_region: region for phones written without a country code.
+    """
+
+    namespace: uuid.UUID | str
+    owner_for: OwnerResolver = _no_members
+    out_referrals: Literal["notes", "skip"] = "notes"
+    communications_as: Literal["object", "notes"] = "object"
+    currency: str = "USD"
+    default_zone: str | None = None
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    phone_region: str = "US"
+
+
+@dataclass(frozen=True)
+class LocationInfo:
+    """One practice location: its zone, tooth numbering and code."""
+
+    zone: ZoneInfo | None
+    numbering: str
+    code: str
+    is_primary: bool = False
+    zone_problem: str = ""
+
+
+@dataclass(frozen=True)
+class CustomValue:
+    """One custom-field value of one owner (`custom_fields.csv` pivoted)."""
+
+    key: str
+    label: str
+    kind: str
+    value: str | None
+
+
+@dataclass
+class ReferralSummary:
+    """A patient's incoming referrals: the first one's source, details of all."""
+
+    first_sort: tuple[str, int] = ("9999-99-99", 0)
+    source_option: str = ""
+    details: list[tuple[tuple[str, int], str]] = field(default_factory=list)
+
+
+@dataclass
+class ClaimSummary:
+    """Claims per policy: how many, the latest date of service and that claim's status."""
+
+    count: int = 0
+    last_sort: tuple[str, int] = ("", 0)
+    last_status: str = ""
+
+
+@dataclass
+class PlanSummary:
+    """A treatment plan's location and what its (not deleted) procedure lines say."""
+
+    location_id: int | None = None
+    stages: set[str] = field(default_factory=set)
+    codes: set[str] = field(default_factory=set)
+    teeth: set[str] = field(default_factory=set)
+    line_fee_cents: int = 0
+    lines: int = 0
+
+
+@dataclass(kw_only=True)
+class TransformContext:
+    """Everything a transform may look up; built once per run by `prepare_context`."""
+
+    mapping: Mapping
+    settings: TransformSettings
+    renames: dict[str, dict[str, str]] = field(default_factory=dict)
+    locations: dict[int, LocationInfo] = field(default_factory=dict)
+    default_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    website_location: int | None = None
+    patient_location: dict[int, int] = field(default_factory=dict)
+    email_owner: dict[str, int] = field(default_factory=dict)
+    email_owner_rank: dict[int, tuple[int, int]] = field(default_factory=dict)
+    custom: dict[tuple[str, int], list[CustomValue]] = field(default_factory=dict)
+    custom_owner_found: set[tuple[str, int]] = field(default_factory=set)
+    referrals: dict[int, ReferralSummary] = field(default_factory=dict)
+    claims: dict[int, ClaimSummary] = field(default_factory=dict)
+    plans: dict[int, PlanSummary] = field(default_factory=dict)
+    export_date: date | None = None
+
+    def file(self, entity: str) -> FileMapping:
+        """The mapping of one entity's file (an empty one when the mapping lacks it)."""
+        return self.mapping.files.get(entity) or FileMapping(file="")
+
+    def values(self, row: SourceRow) -> dict[str, str | None]:
+        """The row's values under the mapping's canonical column names; ignored ones dropped."""
+        renames = self.renames.get(row.entity)
+        if renames is None:
+            ignored = {c.column for c in self.file(row.entity).columns if c.is_ignored}
+            return {k: v for k, v in row.values.items() if k not in ignored and k[:1] != "?"}
+        out: dict[str, str | None] = {}
+        for name, value in row.values.items():
+            canonical = renames.get(name, "" if name[:1] == "?" else name)
+            if canonical:
+                out[canonical] = value
+        return out
+
+    def location(self, location_id: int | None) -> LocationInfo | None:
+        """The location with this ID, or None."""
+        return None if location_id is None else self.locations.get(location_id)
+
+    def zone_of(self, location_id: int | None) -> ZoneInfo:
+        """The zone of a location; the default zone when it is unknown or has none."""
+        found = self.location(location_id)
+        return found.zone if found is not None and found.zone is not None else self.default_zone
+
+    def numbering_of(self, location_id: int | None) -> str:
+        """The tooth numbering of a location (`Universal` when unknown)."""
+        found = self.location(location_id)
+        return found.numbering if found is not None else "Universal"
+
+    def destination_id(self, entity: str, key: str) -> str:
+        """The deterministic destination id of a record of this migration."""
+        return destination_id(self.settings.namespace, entity, key)
