@@ -669,6 +669,84 @@ def members_check(
 
 # --- mapping --------------------------------------------------------------------------------
 
+
+@ferry.group("map")
+def map_group() -> None:
+    """Propose, confirm and compare the mapping (mapping.toml) from the export to Twenty."""
+
+
+def _mapping_path(context: Context) -> Path:
+    return context.workdir / "mapping.toml"
+
+
+@map_group.command("propose")
+@click.argument("export", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the mapping (default: <workdir>/mapping.toml).",
+)
+@pass_context
+def map_propose(context: Context, export: Path, out: Path | None) -> None:
+    """Propose mapping.toml from the export's headers and values, lowest confidence first."""
+    from adapters.dental_exec import open_export
+    from core.mapping import write_mapping
+    from core.mapping.proposer import propose_mapping
+
+    proposal = propose_mapping(open_export(export))
+    target = out or _mapping_path(context)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest = write_mapping(proposal.mapping, target)
+    table = Table("confidence", "file", "header", "column", "target", "evidence")
+    for item in proposal.columns:
+        column = item.column or "?"
+        table.add_row(
+            f"{item.confidence:.2f}", item.file, item.header, column, item.target, item.evidence
+        )
+    Console(width=200).print(table)
+    for name, codes in sorted(proposal.unplaced.items()):
+        click.echo(f"value map {name}: unplaced {', '.join(codes)}")
+    low = sum(1 for item in proposal.columns if item.confidence < 0.8)
+    click.echo(f"{len(proposal.columns)} columns, {low} below 0.8 confidence; review them")
+    click.echo(f"Mapping written to {target} (sha256 {digest[:12]}); then `ferry map confirm`")
+
+
+@map_group.command("confirm")
+@click.option(
+    "--user",
+    default=None,
+    help="Who confirms (default: the login name of the operator).",
+)
+@pass_context
+def map_confirm(context: Context, user: str | None) -> None:
+    """Record MappingConfirmed (file hash, user, time) for the work dir's mapping.toml."""
+    import getpass
+
+    from core.mapping.gate import confirm_mapping
+
+    who = user or getpass.getuser()
+    context.workdir.mkdir(parents=True, exist_ok=True)
+    path = context.store_path
+    with EventStore.open(path, transition=Lifecycle().next_state, create=True) as store:
+        event = confirm_mapping(_mapping_path(context), store, who)
+    click.echo(f"Mapping confirmed by {who}: sha256 {event.mapping_hash}")
+
+
+@map_group.command("diff")
+@pass_context
+def map_diff(context: Context) -> None:
+    """Show what changed in mapping.toml since it was last confirmed."""
+    from core.mapping import load_mapping
+    from core.mapping.gate import diff_mappings, load_confirmed
+
+    current = load_mapping(_mapping_path(context))
+    changes = diff_mappings(load_confirmed(_mapping_path(context)), current)
+    for change in changes:
+        click.echo(f"{change.where}: {change.before!r} -> {change.after!r}")
+    click.echo(f"{len(changes)} change(s) since the last confirmation")
+
+
 # --- runs: init, plan, sample, run, verify, demo --------------------------------------------
 
 

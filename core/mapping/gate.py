@@ -1,0 +1,203 @@
+"""The confirmation gate: nothing moves until the operator has confirmed `mapping.toml`.
+
+`confirm_mapping` checks the file, keeps a copy (`mapping.confirmed.toml`, for `diff`) and
+records MappingConfirmed with the file's hash. `check_gate` is what `schema apply`, `sample`
+and `run` call first: it refuses while the file differs from the confirmed one, and when the
+export has a file or a column the mapping does not know (the message names it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from core.export_format import header_key
+from core.mapping.engine import ENTITY_TRANSFORMS, GENERIC_TRANSFORMS
+from core.mapping.headers import file_headers
+from core.mapping.model import Mapping, MappingError, load_mapping, mapping_hash, parse_mapping
+from core.ports.source import Source
+from events.store import EventStore, NewEvent
+from events.types import MappingConfirmed
+
+__all__ = [
+    "CONFIRMED_NAME",
+    "MappingChange",
+    "MappingNotConfirmedError",
+    "UnknownColumnError",
+    "check_columns",
+    "check_gate",
+    "check_mapping",
+    "confirm_mapping",
+    "confirmed_hash",
+    "diff_mappings",
+    "load_confirmed",
+]
+
+CONFIRMED_NAME = "mapping.confirmed.toml"
+
+
+class MappingNotConfirmedError(MappingError):
+    """The mapping was never confirmed, or changed since; confirm it (after `ferry map diff`)."""
+
+
+class UnknownColumnError(MappingError):
+    """The export has a file or column the mapping does not know; map or ignore it first."""
+
+
+class MappingChange(msgspec.Struct, frozen=True):
+    """One difference between the confirmed mapping and the current one."""
+
+    where: str  # `files.patient.columns[Birth Date].target`, `value_maps.gender.values[M]`
+    before: str
+    after: str
+
+
+def check_mapping(mapping: Mapping) -> list[str]:
+    """Problems that make a mapping unusable (unknown transforms, missing value maps)."""
+    known = set(GENERIC_TRANSFORMS) | ENTITY_TRANSFORMS
+    problems = []
+    for entity, file in mapping.files.items():
+        for column in file.columns:
+            where = f"files.{entity} column {column.header!r}"
+            if column.transform not in known:
+                problems.append(f"{where}: unknown transform {column.transform!r}")
+            if column.is_ignored and not column.reason:
+                problems.append(f"{where}: an ignored column needs a reason")
+            if column.value_map and column.value_map not in mapping.value_maps:
+                problems.append(f"{where}: value map {column.value_map!r} is missing")
+    return problems
+
+
+def confirm_mapping(path: Path, store: EventStore, user: str) -> MappingConfirmed:
+    """Check the mapping, keep a copy for `diff` and record MappingConfirmed.
+
+    Raises:
+        MappingError: when the file is missing, invalid or unusable.
+    """
+    data = _read_bytes(path)
+    mapping = parse_mapping(data.decode("utf-8"), where=str(path))
+    problems = check_mapping(mapping)
+    if problems:
+        raise MappingError(f"{path}: {problems[0]} ({len(problems)} problem(s)); fix and retry")
+    (path.parent / CONFIRMED_NAME).write_bytes(data)
+    event = MappingConfirmed(mapping_hash=mapping_hash(data), user=user)
+    store.append([NewEvent("migration", event)])
+    return event
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise MappingError(f"no mapping at {path}; run `ferry map propose EXPORT` first") from None
+
+
+def confirmed_hash(store: EventStore) -> str | None:
+    """The hash of the last confirmed mapping, or None when none was confirmed."""
+    found = None
+    for stored in store.read("stream_id = 'migration' AND type = 'MappingConfirmed'"):
+        assert isinstance(stored.event, MappingConfirmed)
+        found = stored.event.mapping_hash
+    return found
+
+
+def check_gate(path: Path, store: EventStore, source: Source | None = None) -> Mapping:
+    """The confirmed mapping, or a refusal that says what to do.
+
+    Raises:
+        MappingNotConfirmedError: no confirmation, or the file changed since.
+        UnknownColumnError: the export has a file or column the mapping does not know.
+        MappingError: the file is missing or invalid.
+    """
+    data = _read_bytes(path)
+    expected = confirmed_hash(store)
+    if expected is None:
+        raise MappingNotConfirmedError(
+            f"{path} is not confirmed; review it, then `ferry map confirm`"
+        )
+    if mapping_hash(data) != expected:
+        raise MappingNotConfirmedError(
+            f"{path} changed since it was confirmed; see `ferry map diff`, then `ferry map confirm`"
+        )
+    mapping = parse_mapping(data.decode("utf-8"), where=str(path))
+    if source is not None:
+        check_columns(mapping, source)
+    return mapping
+
+
+def check_columns(mapping: Mapping, source: Source) -> None:
+    """Refuse an export with a file or column that the mapping neither maps nor ignores.
+
+    Raises:
+        UnknownColumnError: naming the first unknown file or column (and how many there are).
+    """
+    unknown: list[str] = []
+    for entity in source.entities():
+        file = mapping.files.get(entity)
+        if file is None:
+            unknown.append(f"file for {entity!r} (not in mapping.toml)")
+            continue
+        known = {header_key(c.header) for c in file.columns}
+        for header, _name in file_headers(source, entity):
+            if header_key(header) not in known:
+                unknown.append(f"column {header!r} of {file.file}")
+    if unknown:
+        more = f" and {len(unknown) - 1} more" if len(unknown) > 1 else ""
+        raise UnknownColumnError(
+            f"the export has {unknown[0]}{more} that mapping.toml does not know; map or ignore "
+            "it (`ferry map propose` lists it), then `ferry map confirm`"
+        )
+
+
+def diff_mappings(confirmed: Mapping, current: Mapping) -> list[MappingChange]:
+    """Every difference between two mappings, file by file, column by column, code by code."""
+    before, after = _flatten(confirmed), _flatten(current)
+    return [
+        MappingChange(where, before.get(where, "(absent)"), after.get(where, "(absent)"))
+        for where in sorted(set(before) | set(after))
+        if before.get(where) != after.get(where)
+    ]
+
+
+_COMPARED = (
+    "column",
+    "transform",
+    "target",
+    "value_map",
+    "label",
+    "entity",
+    "rank",
+    "optional",
+    "reason",
+)
+
+
+def _flatten(mapping: Mapping) -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for entity, file in mapping.files.items():
+        flat[f"files.{entity}.target"] = file.target
+        for column in file.columns:
+            for name in _COMPARED:
+                flat[f"files.{entity}.columns[{column.header}].{name}"] = str(getattr(column, name))
+    for name, value_map in mapping.value_maps.items():
+        flat[f"value_maps.{name}.target"] = value_map.target
+        flat[f"value_maps.{name}.fallback"] = value_map.fallback
+        for code, option in value_map.values.items():
+            flat[f"value_maps.{name}.values[{code}]"] = option
+    return flat
+
+
+def load_confirmed(path: Path) -> Mapping:
+    """The copy kept at the last confirmation (next to `path`).
+
+    Raises:
+        MappingNotConfirmedError: when no copy exists.
+    """
+    copy = path.parent / CONFIRMED_NAME
+    if not copy.exists():
+        raise MappingNotConfirmedError(
+            f"nothing confirmed yet in {path.parent}; `ferry map confirm`"
+        )
+    return load_mapping(copy)
+

@@ -1,0 +1,157 @@
+"""`validate`: what Twenty would refuse, found before anything is sent.
+
+Checks one outcome's payload against the schema spec: every key a known field of the
+object, Twenty's name rule for field names, required values, formats (dates, instants,
+currency, emails, composites) and select values within the field's options. With a
+`ref_state` callback it also checks that required parents are present and not rejected
+(ORPHAN). Each failure is a Reason; a record with any reason becomes Rejected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, Literal
+
+from core.mapping.outcomes import Outcome, Reason, Rejected, Transformed
+from core.mapping.spec import STANDARD_FIELDS
+from core.schema_spec import FieldSpec, SchemaSpec
+
+__all__ = ["RefState", "validate"]
+
+RefState = Callable[[str], Literal["ok", "missing", "rejected"]]
+_NAME = re.compile(r"^[a-z][a-zA-Z0-9]{0,62}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+_REQUIRED = {"person": "name", "company": "name", "task": "title", "note": "title"}
+_TASK_STATUS = {"TODO", "IN_PROGRESS", "DONE"}
+_STANDARD_TYPES = {
+    "emails": "EMAILS",
+    "phones": "PHONES",
+    "domainName": "LINKS",
+    "address": "ADDRESS",
+    "bodyV2": "RICH_TEXT_V2",
+    "dueAt": "DATE_TIME",
+    "createdAt": "DATE_TIME",
+    "status": "TASK_STATUS",
+    "assigneeId": "UUID",
+    "accountOwnerId": "UUID",
+}
+
+
+def validate(outcome: Outcome, spec: SchemaSpec, ref_state: RefState | None = None) -> Outcome:
+    """The outcome itself when valid; Rejected with every reason otherwise (children apart)."""
+    if not isinstance(outcome, Transformed):
+        return outcome
+    reasons = _payload_reasons(outcome, spec)
+    if ref_state is not None:
+        reasons += _ref_reasons(outcome, ref_state)
+    return Rejected(reasons) if reasons else outcome
+
+
+def _ref_reasons(outcome: Transformed, ref_state: RefState) -> list[Reason]:
+    reasons = []
+    for name, ref in outcome.refs.items():
+        state = ref_state(ref.stream_id)
+        if ref.required and state != "ok":
+            message = f"its parent {ref.stream_id} is {state}; fix or load the parent first"
+            reasons.append(Reason(name, "ORPHAN", message))
+    return reasons
+
+
+def _payload_reasons(outcome: Transformed, spec: SchemaSpec) -> list[Reason]:
+    obj = spec.object(outcome.target_object)
+    fields = {f.name: f for f in obj.fields} if obj is not None else {}
+    standard = STANDARD_FIELDS.get(outcome.target_object, {"id", "createdAt", "position", "name"})
+    if obj is None and outcome.target_object not in STANDARD_FIELDS:
+        message = f"object {outcome.target_object!r} is not in the schema spec"
+        return [Reason("", "UNKNOWN_OBJECT", message)]
+    reasons: list[Reason] = []
+    for key, value in outcome.payload.items():
+        if not _NAME.match(key):
+            reasons.append(Reason(key, "BAD_FIELD_NAME", f"{key!r} breaks Twenty's name rule"))
+        elif key in fields:
+            reasons += _typed(key, value, fields[key])
+        elif key in standard:
+            reasons += _standard(key, value)
+        else:
+            message = f"{outcome.target_object} has no field {key!r}; fix the mapping's target"
+            reasons.append(Reason(key, "UNKNOWN_FIELD", message))
+    required = _REQUIRED.get(outcome.target_object)
+    if required is not None and not _has_text(outcome.payload.get(required)):
+        message = f"{outcome.target_object} needs a non-empty {required}"
+        reasons.append(Reason(required, "REQUIRED", message))
+    return reasons
+
+
+def _has_text(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(isinstance(v, str) and v.strip() for v in value.values())
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _bad(key: str, what: str) -> list[Reason]:
+    return [Reason(key, "BAD_FORMAT", f"{key} is not {what}")]
+
+
+def _typed(key: str, value: Any, field: FieldSpec) -> list[Reason]:
+    if value is None:
+        return []
+    options = {option.value for option in field.options}
+    kind = field.type
+    if kind == "SELECT" and value not in options:
+        return [Reason(key, "BAD_SELECT", f"{value!r} is not an option of {key}")]
+    if kind == "MULTI_SELECT":
+        wrong = [v for v in value if v not in options] if isinstance(value, list) else [value]
+        if wrong:
+            return [Reason(key, "BAD_SELECT", f"{wrong[0]!r} is not an option of {key}")]
+    checks: dict[str, tuple[Callable[[Any], bool], str]] = {
+        "TEXT": (lambda v: isinstance(v, str), "text"),
+        "NUMBER": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
+        "BOOLEAN": (lambda v: isinstance(v, bool), "true or false"),
+        "DATE": (lambda v: isinstance(v, str) and bool(_DATE.match(v)), "a YYYY-MM-DD date"),
+        "DATE_TIME": (lambda v: isinstance(v, str) and bool(_INSTANT.match(v)), "a UTC instant"),
+        "CURRENCY": (_is_currency, "an amount in micros with a currency code"),
+        "ADDRESS": (_is_address, "an address"),
+        "RICH_TEXT_V2": (_is_rich_text, "rich text"),
+    }  # fmt: skip
+    check = checks.get(kind)
+    return _bad(key, check[1]) if check is not None and not check[0](value) else []
+
+
+def _is_address(value: Any) -> bool:
+    return isinstance(value, dict) and all(key.startswith("address") for key in value)
+
+
+def _is_rich_text(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("markdown"), str)
+
+
+def _is_currency(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("amountMicros"), int)
+        and isinstance(value.get("currencyCode"), str)
+        and len(value["currencyCode"]) == 3
+    )
+
+
+def _standard(key: str, value: Any) -> list[Reason]:
+    kind = _STANDARD_TYPES.get(key)
+    if kind == "EMAILS":
+        primary = value.get("primaryEmail") if isinstance(value, dict) else None
+        return [] if primary is None or _EMAIL.match(primary) else _bad(key, "a valid email")
+    if kind == "PHONES":
+        ok = isinstance(value, dict) and str(value.get("primaryPhoneNumber", "")).isdigit()
+        return [] if ok else _bad(key, "a phone number")
+    if kind == "DATE_TIME":
+        return (
+            [] if isinstance(value, str) and _INSTANT.match(value) else _bad(key, "a UTC instant")
+        )
+    if kind == "TASK_STATUS" and value not in _TASK_STATUS:
+        return [Reason(key, "BAD_SELECT", f"{value!r} is not a task status")]
+    if kind == "UUID" and not (isinstance(value, str) and _UUID.match(value)):
+        return _bad(key, "a member id")
+    return []
