@@ -40,6 +40,7 @@ _ABBREVIATIONS = {
     "mobile": "cell phone", "cell": "cell phone", "stat": "status", "pct": "percent",
     "recip": "recipient", "qty": "quantity", "yr": "year", "mo": "month", "min": "minutes",
     "mins": "minutes", "id": "id", "ssn": "ssn", "pmt": "payment", "pymt": "payment",
+    "kind": "type", "dentist": "provider", "doctor": "provider",
 }  # fmt: skip
 _ENTITY_WORDS = {
     "patient": {"patient"}, "appointment": {"appointment"}, "claim": {"claim"},
@@ -76,6 +77,8 @@ def _words(text: str, entity: str) -> str:
     for word in _WORD.findall(raw):
         tokens.extend(_ABBREVIATIONS.get(word, word).split())
     kept = [t for t in tokens if t not in _ENTITY_WORDS.get(entity, set())]
+    if kept == ["number"] and len(tokens) > 1:
+        kept = ["id"]  # `Claim #`: the file's own number is its ID
     return " ".join(kept or tokens)
 
 
@@ -136,7 +139,7 @@ def _propose_file(source: Source, entity: str) -> tuple[FileMapping, list[Column
     chosen: dict[str, tuple[str, float, str]] = {}
     taken: set[str] = set()
     for score, header, column_name, evidence in sorted(scored, reverse=True):
-        if score >= 0.55 and header not in chosen and column_name not in taken:
+        if score >= 0.5 and header not in chosen and column_name not in taken:
             chosen[header] = (column_name, score, evidence)
             taken.add(column_name)
     file = FileMapping(file=describe_file(source, entity).name)
