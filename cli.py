@@ -465,25 +465,23 @@ def sandbox_serve(rate_limits: tuple[str, ...], **options: Any) -> None:
 
 
 def _twenty_options(command: Any) -> Any:
-    """The options every command talking to Twenty takes."""
+    """Options of every command that talks to Twenty; ferry.toml gives them when present."""
     options = [
         click.option(
             "--twenty-url",
             envvar="TWENTY_API_URL",
-            required=True,
-            help="Base URL of the Twenty API, e.g. https://api.twenty.com (env TWENTY_API_URL).",
+            default=None,
+            help="Base URL of the Twenty API (env TWENTY_API_URL; default: ferry.toml).",
         ),
         click.option(
             "--api-key-env",
-            default="TWENTY_API_KEY",
-            show_default=True,
-            help="Name of the environment variable holding the API key (never the key itself).",
+            default=None,
+            help="Name of the variable holding the API key (default: ferry.toml, TWENTY_API_KEY).",
         ),
         click.option(
             "--rate-limit",
-            default="100/60s",
-            show_default=True,
-            help="Request budget, e.g. 100/60s or 100/1s,100/60s.",
+            default=None,
+            help="Request budget, e.g. 100/60s or 100/1s,100/60s (default: ferry.toml).",
         ),
     ]
     for option in reversed(options):
@@ -491,24 +489,68 @@ def _twenty_options(command: Any) -> Any:
     return command
 
 
-def _twenty_client(twenty_url: str, api_key_env: str, rate_limit: str) -> Any:
+class _Target:
+    """Where a schema or members command works: the work directory's session, or bare options.
+
+    With a ferry.toml in the work directory, the confirmed mapping decides the data model
+    (the gate refuses a changed or unconfirmed mapping) and changes are recorded in ferry.db.
+    Without one, the default data model is used and nothing is recorded.
+    """
+
+    def __init__(
+        self,
+        context: Context,
+        twenty_url: str | None,
+        api_key_env: str | None,
+        rate_limit: str | None,
+    ) -> None:
+        from core.config import CONFIG_NAME
+
+        self.session: Any = None
+        overrides = {
+            "twenty.url": twenty_url,
+            "twenty.api_key_env": api_key_env,
+            "twenty.rate_limit": rate_limit,
+        }
+        if (context.workdir / CONFIG_NAME).exists():
+            self.session = _session(context, **overrides)
+        elif twenty_url is None:
+            raise click.UsageError("give --twenty-url (or run `ferry init` in the work directory)")
+        self._bare = (twenty_url or "", api_key_env or "TWENTY_API_KEY", rate_limit or "100/60s")
+
+    def spec(self) -> Any:
+        from core.schema_spec import default_spec
+
+        return self.session.spec() if self.session else default_spec()
+
+    def call(self, work: Any) -> Any:
+        """Run `work(client)` on the event loop with a client, then close everything."""
+        import anyio
+
+        async def run() -> Any:
+            if self.session is not None:
+                async with self.session.client() as client:
+                    return await work(client)
+            async with _bare_client(*self._bare) as client:
+                return await work(client)
+
+        try:
+            return anyio.run(run)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.workspace.close()
+
+
+def _bare_client(twenty_url: str, api_key_env: str, rate_limit: str) -> Any:
     from adapters.twenty import TwentyClient
     from core.ports.destination import DestinationSettings
     from core.rate_limit import RateLimiter, parse_windows
 
     settings = DestinationSettings(url=twenty_url, api_key_env=api_key_env)
     return TwentyClient(settings, gate=RateLimiter(parse_windows(rate_limit)))
-
-
-def _with_client(client: Any, work: Any) -> Any:
-    """Run `work(client)` on the event loop and close the client."""
-    import anyio
-
-    async def run() -> Any:
-        async with client:
-            return await work(client)
-
-    return anyio.run(run)
 
 
 @ferry.group()
@@ -518,13 +560,16 @@ def schema() -> None:
 
 @schema.command("plan")
 @_twenty_options
-def schema_plan(twenty_url: str, api_key_env: str, rate_limit: str) -> None:
+@pass_context
+def schema_plan(
+    context: Context, twenty_url: str | None, api_key_env: str | None, rate_limit: str | None
+) -> None:
     """Show what is missing or conflicting in the workspace's data model."""
     from core.schema import plan_workspace
-    from core.schema_spec import default_spec
 
-    client = _twenty_client(twenty_url, api_key_env, rate_limit)
-    result = _with_client(client, lambda c: plan_workspace(default_spec(), c))
+    target = _Target(context, twenty_url, api_key_env, rate_limit)
+    spec = target.spec()
+    result = target.call(lambda c: plan_workspace(spec, c))
     for change in result.changes:
         where = f"{change.object_name}.{change.field_name}".rstrip(".")
         click.echo(f"+ {change.kind.replace('_', ' ')} {where} {change.detail}".rstrip())
@@ -546,26 +591,30 @@ def schema_plan(twenty_url: str, api_key_env: str, rate_limit: str) -> None:
     show_default=True,
     help="Write, read back and delete one test record per object afterwards.",
 )
-@click.pass_obj
+@pass_context
 def schema_apply(
-    context: Context, twenty_url: str, api_key_env: str, rate_limit: str, probe: bool
+    context: Context,
+    twenty_url: str | None,
+    api_key_env: str | None,
+    rate_limit: str | None,
+    probe: bool,
 ) -> None:
     """Create the missing objects and fields (idempotent, resumable); each change is an event."""
     from core.schema import change_event, setup
-    from core.schema_spec import default_spec
     from events.store import NewEvent
 
-    store = _open_store(context) if context.store_path.exists() else None
+    target = _Target(context, twenty_url, api_key_env, rate_limit)
+    spec = target.spec()
+    store = target.session.workspace.store if target.session else None
     if store is None:
-        click.echo(f"note: no store at {context.store_path}; changes are not recorded", err=True)
+        click.echo("note: no work directory here; changes are not recorded", err=True)
 
     def record(change: Any, metadata_id: str) -> None:
         click.echo(f"applied {change.kind} {change.object_name} {change.field_name}".rstrip())
         if store is not None:
             store.append([NewEvent("migration", change_event(change, metadata_id))])
 
-    client = _twenty_client(twenty_url, api_key_env, rate_limit)
-    done = _with_client(client, lambda c: setup(default_spec(), c, c, record, run_probe=probe))
+    done = target.call(lambda c: setup(spec, c, c, record, run_probe=probe))
     click.echo(f"{len(done.applied.changes)} change(s) applied")
     for result in done.probes:
         status = "ok" if result.ok else f"FAILED {result.error or ', '.join(result.missing_fields)}"
@@ -582,33 +631,36 @@ def schema_apply(
     help="Write the Markdown here instead of printing it.",
 )
 @click.option(
-    "--twenty-url",
-    envvar="TWENTY_API_URL",
-    default=None,
-    help="When given, tick what the workspace already has.",
-)
-@click.option(
-    "--api-key-env",
-    default="TWENTY_API_KEY",
+    "--compare/--no-compare",
+    default=False,
     show_default=True,
-    help="Name of the environment variable holding the API key (with --twenty-url).",
+    help="Tick what the workspace already has (needs Twenty to answer).",
 )
-@click.option(
-    "--rate-limit", default="100/60s", show_default=True, help="Request budget (with --twenty-url)."
-)
+@_twenty_options
+@pass_context
 def schema_checklist(
-    out: Path | None, twenty_url: str | None, api_key_env: str, rate_limit: str
+    context: Context,
+    out: Path | None,
+    compare: bool,
+    twenty_url: str | None,
+    api_key_env: str | None,
+    rate_limit: str | None,
 ) -> None:
     """The Markdown checklist for an admin building the data model in Settings → Data Model."""
+    from core.config import CONFIG_NAME
     from core.schema import plan_workspace
     from core.schema_checklist import checklist
     from core.schema_spec import default_spec
 
-    spec = default_spec()
-    current = None
-    if twenty_url:
-        client = _twenty_client(twenty_url, api_key_env, rate_limit)
-        current = _with_client(client, lambda c: plan_workspace(spec, c))
+    has_workdir = (context.workdir / CONFIG_NAME).exists()
+    if compare or has_workdir:
+        target = _Target(context, twenty_url, api_key_env, rate_limit)
+        spec = target.spec()
+        current = target.call(lambda c: plan_workspace(spec, c)) if compare else None
+        if not compare:
+            target.close()
+    else:
+        spec, current = default_spec(), None
     text = checklist(spec, current)
     if out is None:
         click.echo(text)
@@ -627,26 +679,43 @@ def members() -> None:
 @click.option(
     "--export",
     "export",
-    required=True,
+    default=None,
     type=click.Path(path_type=Path),
-    help="The Dental-Exec export (directory or ZIP) to read providers from.",
+    help="The Dental-Exec export to read providers from (default: ferry.toml's source).",
 )
 @click.option(
     "--placeholder",
     default=None,
     envvar="FERRY_PLACEHOLDER_OWNER",
-    help="Email of the member who gets unmatched assignments.",
+    help="Email of the member who gets unmatched assignments (default: ferry.toml).",
 )
+@pass_context
 def members_check(
-    twenty_url: str, api_key_env: str, rate_limit: str, export: Path, placeholder: str | None
+    context: Context,
+    twenty_url: str | None,
+    api_key_env: str | None,
+    rate_limit: str | None,
+    export: Path | None,
+    placeholder: str | None,
 ) -> None:
     """Match providers to workspace members by email; list unmatched, missing and shared."""
     from adapters.dental_exec import open_export
     from core.members import check_members, providers_from_rows
 
-    providers = providers_from_rows(open_export(export).rows("provider"))
-    client = _twenty_client(twenty_url, api_key_env, rate_limit)
-    report = _with_client(client, lambda c: check_members(providers, c, placeholder))
+    target = _Target(context, twenty_url, api_key_env, rate_limit)
+    if target.session is not None:
+        source = open_export(export) if export else target.session.source
+        placeholder = placeholder or target.session.workspace.config.run.placeholder_owner or None
+    elif export is None:
+        raise click.UsageError("give --export (or run `ferry init` in the work directory)")
+    else:
+        source = open_export(export)
+    providers = providers_from_rows(source.rows("provider"))
+    report = target.call(lambda c: check_members(providers, c, placeholder))
+    _print_members(report)
+
+
+def _print_members(report: Any) -> None:
     table = Table("provider", "outcome", "detail")
     for code, member_id in sorted(report.matched.items()):
         table.add_row(code, "matched", member_id)
@@ -783,6 +852,231 @@ def init_command(
     click.echo(f"initialised {context.workdir}: ferry.toml, ferry.db, reports/")
     click.echo(f"migration namespace {workspace.namespace} (every Twenty id derives from it)")
     click.echo("next: ferry source audit, ferry map propose, ferry map confirm")
+
+
+def _session(context: Context, **overrides: Any) -> Any:
+    """The work directory's migration session, with the real adapters plugged in."""
+    from adapters.dental_exec import open_export
+    from adapters.twenty import TwentyClient
+    from core.clock import SystemClock
+    from core.config import load_config, override
+    from core.session import Session
+    from core.workspace import open_workspace
+
+    config = override(load_config(context.workdir), **overrides)
+    workspace = open_workspace(context.workdir, config)
+    return Session(
+        workspace,
+        open_export,
+        lambda settings, gate: TwentyClient(settings, gate=gate),
+        SystemClock(),
+    )
+
+
+class _RichProgress:
+    """Progress bars per entity and stage, with rate and ETA; notes print above them."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self.bars = Progress(
+            TextColumn("{task.description:<28}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]:>10}"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self._tasks: dict[tuple[str, str], Any] = {}
+
+    def stage(self, entity: str, stage: str, total: int | None) -> None:
+        self._tasks[(entity, stage)] = self.bars.add_task(
+            f"{stage:<5} {entity}", total=total, rate=""
+        )
+
+    def advance(self, entity: str, stage: str, count: int) -> None:
+        task = self._tasks.get((entity, stage))
+        if task is not None:
+            self.bars.advance(task, count)
+            speed = self.bars.tasks[task].speed
+            self.bars.update(task, rate=f"{speed:,.0f}/s" if speed else "")
+
+    def note(self, message: str) -> None:
+        self.bars.console.print(message)
+
+
+class _StopOnInterrupt:
+    """First Ctrl-C: stop after in-flight requests settle. Second: abort at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __enter__(self) -> _StopOnInterrupt:
+        import signal
+
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        click.echo(
+            "\nstopping after the requests in flight settle (Ctrl-C again to abort)", err=True
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        signal.signal(signal.SIGINT, self._previous)
+
+
+def _twenty_overrides(
+    twenty_url: str | None, api_key_env: str | None, rate_limit: str | None, batch_size: int | None
+) -> dict[str, Any]:
+    return {
+        "twenty.url": twenty_url,
+        "twenty.api_key_env": api_key_env,
+        "twenty.rate_limit": rate_limit,
+        "twenty.batch_size": batch_size,
+    }
+
+
+def _run_overrides(command: Any) -> Any:
+    """Options that override ferry.toml for one command."""
+    options = [
+        click.option("--twenty-url", default=None, help="Override twenty.url of ferry.toml."),
+        click.option(
+            "--api-key-env", default=None, help="Override twenty.api_key_env (a variable name)."
+        ),
+        click.option(
+            "--rate-limit", default=None, help="Override twenty.rate_limit, e.g. 100/60s."
+        ),
+        click.option(
+            "--batch-size",
+            type=click.IntRange(1, 200),
+            default=None,
+            help="Override twenty.batch_size (records per batch create).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _execute(context: Context, request: Any, overrides: dict[str, Any]) -> Any:
+    """Run a request with progress bars and Ctrl-C handling; write and print its report."""
+    import anyio
+
+    from core.reports.files import write_private
+    from core.reports.run_report import render_run_report, run_facts, store_facts
+
+    session = _session(context, **overrides)
+    console = Console(stderr=True)
+    progress = _RichProgress(console)
+    try:
+        with _StopOnInterrupt() as stop, progress.bars:
+            result = anyio.run(
+                lambda: session.run(request, progress=progress, should_stop=lambda: stop.requested)
+            )
+        facts = store_facts(session.workspace.store.connection, result.run_id)
+        report = render_run_report(run_facts(result), facts)
+        path = write_private(session.workspace.reports / f"run-{result.run_id}.md", report)
+    finally:
+        session.workspace.close()
+    _print_run_summary(result, path)
+    return result
+
+
+def _print_run_summary(result: Any, report: Path) -> None:
+    table = Table(
+        "entity",
+        "read",
+        "unchanged",
+        "validated",
+        "rejected",
+        "skipped",
+        "created",
+        "linked",
+        "failed",
+        "blocked",
+        title=f"run {result.run_id}: {result.outcome}",
+    )
+    for entity in dict.fromkeys([*result.local, *result.load]):
+        local, load = result.local.get(entity), result.load.get(entity)
+        cells = (
+            [local.read, local.unchanged, local.validated, local.rejected, local.skipped]
+            if local
+            else [""] * 5
+        )
+        cells += [load.created, load.linked, load.failed] if load else [""] * 3
+        cells.append(len(result.blocked.get(entity, [])))
+        if any(c not in ("", 0) for c in cells):
+            table.add_row(entity, *(str(c) for c in cells))
+    Console(width=max(Console().width, 120)).print(table)
+    click.echo(f"{result.seconds:.1f} s; report: {report}")
+    if result.outcome != "completed":
+        click.echo("run `ferry run` again to resume exactly where it stopped")
+
+
+@ferry.command("run")
+@click.option(
+    "--entity", "entities", multiple=True, help="Only this entity (repeatable), e.g. patient."
+)
+@click.option(
+    "--max-duration", type=float, default=None, help="Stop cleanly after this many seconds."
+)
+@click.option(
+    "--retry-failed", is_flag=True, help="Also resend records whose last load was refused."
+)
+@click.option(
+    "--without-sample-approval", is_flag=True, help="Run even though no sample was approved."
+)
+@_run_overrides
+@pass_context
+def run_command(
+    context: Context,
+    entities: tuple[str, ...],
+    max_duration: float | None,
+    retry_failed: bool,
+    without_sample_approval: bool,
+    twenty_url: str | None,
+    api_key_env: str | None,
+    rate_limit: str | None,
+    batch_size: int | None,
+) -> None:
+    """Migrate everything in Twenty's order; run again after any stop to resume exactly."""
+    from core.pipeline.run import RunRequest
+
+    _require_sample_approval(context, without_sample_approval)
+    request = RunRequest(entities=entities, max_duration_s=max_duration, retry_failed=retry_failed)
+    result = _execute(
+        context, request, _twenty_overrides(twenty_url, api_key_env, rate_limit, batch_size)
+    )
+    if result.outcome not in ("completed",):
+        sys.exit(3 if result.outcome in ("interrupted", "timed_out") else 1)
+
+
+def _require_sample_approval(context: Context, skip: bool) -> None:
+    """`ferry run` needs an approved sample unless told otherwise."""
+    if skip:
+        return
+    from core.pipeline.approval import is_sample_approved
+
+    with _open_store(context) as store:
+        approved = is_sample_approved(store)
+    if not approved:
+        raise click.ClickException(
+            "no approved sample: run `ferry sample`, review reports/sample-diff.html, then "
+            "`ferry sample approve` (or pass --without-sample-approval)"
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

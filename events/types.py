@@ -77,6 +77,20 @@ class SchemaChangeApplied(Event, frozen=True, kw_only=True):
     detail: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
+class SampleApproved(Event, frozen=True, kw_only=True):
+    """Emitted when the operator approves a sample run after reading its field-level diff.
+
+    Fields:
+        run_id: the sample run that was reviewed.
+        diff_hash: SHA-256 of the diff report (CSV) that was reviewed.
+        user: who approved.
+    """
+
+    run_id: str
+    diff_hash: str
+    user: str
+
+
 class RunStarted(Event, frozen=True, kw_only=True):
     """Emitted when a command that moves records starts (`sample`, `run`, `delta`, `rollback`).
 
@@ -336,6 +350,7 @@ AnyEvent = (
     MigrationInitialized
     | MappingConfirmed
     | SchemaChangeApplied
+    | SampleApproved
     | RunStarted
     | RunPaused
     | RunResumed
@@ -358,6 +373,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     MigrationInitialized,
     MappingConfirmed,
     SchemaChangeApplied,
+    SampleApproved,
     RunStarted,
     RunPaused,
     RunResumed,

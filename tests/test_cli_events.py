@@ -20,8 +20,9 @@ from tests.events.factories import every_event, record_event
 def workdir(tmp_path: Path) -> Path:
     store = EventStore.open(tmp_path / "ferry.db", transition=Lifecycle().next_state)
     pairs = every_event()
-    store.append([NewEvent(s, e) for s, e in pairs[:7]], run_id="r1")
-    store.append([NewEvent(s, e) for s, e in pairs[7:]], run_id="r1")
+    migration = [p for p in pairs if not p[0].startswith("patient")]
+    store.append([NewEvent(s, e) for s, e in migration], run_id="r1")
+    store.append([NewEvent(s, e) for s, e in pairs[len(migration) :]], run_id="r1")
     store.append([NewEvent("appointment:9", record_event("RecordExtracted", "9"))], run_id="r2")
     store.close()
     return tmp_path
@@ -101,7 +102,8 @@ def test_events_verify_ok_then_tampered(workdir: Path) -> None:
 def test_replay_check_and_until(workdir: Path, tmp_path: Path) -> None:
     checked = _run(workdir, "replay", "--check")
     assert checked.exit_code == 0 and "equal the live ones" in checked.output
-    early = _run(workdir, "replay", "--until", "8", "--json")
+    first_record = len([s for s, _ in every_event() if not s.startswith("patient")]) + 1
+    early = _run(workdir, "replay", "--until", str(first_record), "--json")
     assert json.loads(early.output)["totals"] == {"extracted": 1}
     out = tmp_path / "snapshot.db"
     _run(workdir, "replay", "--until", "2999-01-01T00:00:00Z", "--out", str(out))

@@ -34,9 +34,30 @@ def _invoke(target: Target, workdir: Path, *args: str) -> Any:
     )
 
 
+def _workdir(target: Target, workdir: Path) -> None:
+    """A work directory on the fixture with a confirmed mapping (ferry init, propose, confirm)."""
+    runner = CliRunner()
+    base = ["--workdir", str(workdir)]
+    for args in (
+        [
+            "init",
+            "--source",
+            str(FIXTURE),
+            "--twenty-url",
+            target.url,
+            "--api-key-env",
+            "FERRY_TEST_KEY",
+        ],
+        ["map", "propose", str(FIXTURE)],
+        ["map", "confirm"],
+    ):
+        result = runner.invoke(ferry, [*base, *args])
+        assert result.exit_code == 0, result.output
+
+
 def test_schema_plan_apply_plan(faulty: Callable[..., Target], tmp_path: Path) -> None:
     target = faulty()
-    EventStore.open(tmp_path / "ferry.db", transition=Lifecycle().next_state).close()
+    _workdir(target, tmp_path)
     before = _invoke(target, tmp_path, "schema", "plan")
     assert before.exit_code == 0, before.output
     assert "+ create object treatment" in before.output
@@ -46,8 +67,12 @@ def test_schema_plan_apply_plan(faulty: Callable[..., Target], tmp_path: Path) -
     after = _invoke(target, tmp_path, "schema", "plan")
     assert "0 change(s) to make, 0 conflict(s)" in after.output
     with EventStore.open(tmp_path / "ferry.db", transition=Lifecycle().next_state) as store:
-        recorded = [e.event for e in store.read_stream("migration")]
-    assert recorded and all(isinstance(e, SchemaChangeApplied) for e in recorded)
+        recorded = [
+            e.event
+            for e in store.read_stream("migration")
+            if isinstance(e.event, SchemaChangeApplied)
+        ]
+    assert recorded
     assert {e.object_name for e in recorded if e.change == "create_object"} == {
         "treatment", "procedure", "insurance", "claim", "payment", "communication",
     }  # fmt: skip
@@ -86,3 +111,15 @@ def test_a_missing_key_is_one_clear_line(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code != 0
     assert "set the environment variable NOPE" in str(result.exception or result.output)
+
+
+def test_schema_apply_refuses_a_mapping_changed_since_confirmation(
+    faulty: Callable[..., Target], tmp_path: Path
+) -> None:
+    target = faulty()
+    _workdir(target, tmp_path)
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(mapping.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    refused = _invoke(target, tmp_path, "schema", "apply")
+    assert refused.exit_code != 0
+    assert "changed since it was confirmed" in str(refused.exception or refused.output)

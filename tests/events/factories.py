@@ -23,6 +23,7 @@ from events.types import (
     RunPaused,
     RunResumed,
     RunStarted,
+    SampleApproved,
     SchemaChangeApplied,
     VerificationFailed,
 )
@@ -83,6 +84,7 @@ def every_event() -> list[tuple[str, Event]]:
                 metadata_id=DEST,
             ),
         ),
+        ("migration", SampleApproved(run_id="r0", diff_hash="d" * 64, user="operator")),
         ("run:r1", RunStarted(run_id="r1", command="run", entities=["patient"])),
         ("run:r1", RunPaused(until="2026-11-27T04:00:00.000000Z", why="rate_limited")),
         ("run:r1", RunResumed(why="wait_over")),

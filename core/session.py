@@ -1,0 +1,124 @@
+"""A migration session: the confirmed mapping, the export and Twenty, put together for a run.
+
+`cli.py` injects the two adapters (how to open an export, how to build a Twenty client), so
+that core never imports them. `sample`, `run` and `demo` all go through `Session.run`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from core.clock import Clock
+from core.mapping import LOAD_ORDER, TARGET_LOAD_ORDER, Mapping, TransformSettings, prepare_context
+from core.mapping.gate import check_gate, confirmed_hash
+from core.mapping.spec import schema_spec_from_mapping
+from core.members import MemberReport, check_members, providers_from_rows
+from core.pipeline.run import Progress, Run, RunRequest, RunResult
+from core.ports.destination import Destination, DestinationSettings, RequestGate
+from core.ports.source import Source
+from core.rate_limit import PauseNotice, RateLimiter, parse_windows
+from core.schema_spec import SchemaSpec
+from core.workspace import Workspace
+
+
+class DestinationClient(Destination, Protocol):
+    """A Destination that is also an async context manager (the Twenty client)."""
+
+    async def __aenter__(self) -> Any: ...
+
+    async def __aexit__(self, *exc: object) -> Any: ...
+
+
+OpenSource = Callable[[Path], Source]
+MakeClient = Callable[[DestinationSettings, RequestGate], DestinationClient]
+
+
+class Session:
+    """One work directory's migration, with its adapters injected."""
+
+    def __init__(
+        self, workspace: Workspace, open_source: OpenSource, make_client: MakeClient, clock: Clock
+    ) -> None:
+        self.workspace = workspace
+        self.source = open_source(Path(workspace.config.source))
+        self._make_client = make_client
+        self._clock = clock
+        self._pause_sink: Callable[[PauseNotice], None] = lambda notice: None
+
+    def mapping(self) -> Mapping:
+        """The confirmed mapping; refuses when unconfirmed, changed, or not covering the export.
+
+        Raises:
+            MappingError: (and its subclasses) naming what to do.
+        """
+        return check_gate(self.workspace.mapping_path, self.workspace.store, self.source)
+
+    def spec(self) -> SchemaSpec:
+        """The data model the confirmed mapping needs."""
+        return schema_spec_from_mapping(self.mapping())
+
+    @asynccontextmanager
+    async def client(self) -> AsyncIterator[DestinationClient]:
+        """A Twenty client with the configured budget; long waits go to the running run."""
+        twenty = self.workspace.config.twenty
+        settings = DestinationSettings(
+            url=twenty.url,
+            api_key_env=twenty.api_key_env,
+            batch_size=twenty.batch_size,
+            timeout_s=twenty.timeout_s,
+        )
+        gate = RateLimiter(parse_windows(twenty.rate_limit), on_pause=self._on_pause)
+        async with self._make_client(settings, gate) as client:
+            yield client
+
+    def _on_pause(self, notice: PauseNotice) -> None:
+        self._pause_sink(notice)
+
+    async def members(self, client: Destination) -> MemberReport:
+        """Providers matched to workspace members (placeholder from the config)."""
+        providers = providers_from_rows(self.source.rows("provider"))
+        placeholder = self.workspace.config.run.placeholder_owner or None
+        return await check_members(providers, client, placeholder)
+
+    async def run(
+        self,
+        request: RunRequest,
+        *,
+        progress: Progress | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> RunResult:
+        """Run the migration (or a slice of it) under the confirmed mapping.
+
+        Raises:
+            MappingError: the mapping gate refused.
+            FatalForRunError: Twenty refused the run (auth, data model).
+        """
+        mapping = self.mapping()
+        spec = schema_spec_from_mapping(mapping)
+        store = self.workspace.store
+        async with self.client() as client:
+            report = await self.members(client)
+            settings = TransformSettings(
+                namespace=self.workspace.namespace, owner_for=report.owner_for
+            )
+            context = prepare_context(self.source, mapping, settings)
+            run = Run(
+                self.workspace,
+                self.source,
+                context,
+                spec,
+                client,
+                clock=self._clock,
+                progress=progress,
+                should_stop=should_stop,
+            )
+            self._pause_sink = run.on_pause
+            try:
+                return await run.execute(
+                    request, LOAD_ORDER, TARGET_LOAD_ORDER, confirmed_hash(store) or ""
+                )
+            finally:
+                self._pause_sink = lambda notice: None
