@@ -114,6 +114,13 @@ class PlanSummary:
     lines: int = 0
 
 
+def _one_newline(text: str | None) -> str | None:
+    """CRLF and CR line breaks inside a value (Q2) as LF, so both encodings give one payload."""
+    if text is None or "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 @dataclass(kw_only=True)
 class TransformContext:
     """Everything a transform may look up; built once per run by `prepare_context`."""
@@ -143,12 +150,13 @@ class TransformContext:
         renames = self.renames.get(row.entity)
         if renames is None:
             ignored = {c.column for c in self.file(row.entity).columns if c.is_ignored}
-            return {k: v for k, v in row.values.items() if k not in ignored and k[:1] != "?"}
+            kept = row.values.items()
+            return {k: _one_newline(v) for k, v in kept if k not in ignored and k[:1] != "?"}
         out: dict[str, str | None] = {}
         for name, value in row.values.items():
             canonical = renames.get(name, "" if name[:1] == "?" else name)
             if canonical:
-                out[canonical] = value
+                out[canonical] = _one_newline(value)
         return out
 
     def location(self, location_id: int | None) -> LocationInfo | None:

@@ -200,4 +200,3 @@ def load_confirmed(path: Path) -> Mapping:
             f"nothing confirmed yet in {path.parent}; `ferry map confirm`"
         )
     return load_mapping(copy)
-
