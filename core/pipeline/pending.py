@@ -68,6 +68,17 @@ def _pending_rows(
     ]
 
 
+def count_pending(conn: sqlite3.Connection, entity: str) -> int:
+    """How many records of the entity wait to be loaded (for progress totals)."""
+    low, high = _entity_range(entity)
+    found = conn.execute(
+        "SELECT COUNT(*) FROM record_state WHERE stream_id >= ? AND stream_id < ? "
+        "AND state IN ('validated', 'loading', 'load_failed')",
+        (low, high),
+    ).fetchone()
+    return int(found[0])
+
+
 def latest_transforms(
     conn: sqlite3.Connection, stream_ids: Sequence[str]
 ) -> dict[str, RecordTransformed]:
