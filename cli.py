@@ -1079,6 +1079,321 @@ def _require_sample_approval(context: Context, skip: bool) -> None:
         )
 
 
+# verify, plan, sample: read-back checks and reports. The helpers below build the workspace
+# and the Twenty client from ferry.toml with the per-command overrides of `_run_overrides`.
+
+
+def _checks_workspace(context: Context, overrides: dict[str, Any]) -> Any:
+    """The work directory with ferry.toml's Twenty settings overridden."""
+    from core.config import load_config, override
+    from core.workspace import open_workspace
+
+    return open_workspace(context.workdir, override(load_config(context.workdir), **overrides))
+
+
+def _checks_client(workspace: Any) -> Any:
+    """A Twenty client configured by the workspace (key read from its variable)."""
+    from adapters.twenty import TwentyClient
+    from core.ports.destination import DestinationSettings
+    from core.rate_limit import RateLimiter, parse_windows
+
+    twenty = workspace.config.twenty
+    settings = DestinationSettings(
+        url=twenty.url,
+        api_key_env=twenty.api_key_env,
+        batch_size=twenty.batch_size,
+        timeout_s=twenty.timeout_s,
+    )
+    return TwentyClient(settings, gate=RateLimiter(parse_windows(twenty.rate_limit)))
+
+
+def _checks_call(client: Any, work: Any) -> Any:
+    """Run `work(client)` on the event loop, then close the client."""
+    import anyio
+
+    async def run() -> Any:
+        async with client:
+            return await work(client)
+
+    return anyio.run(run)
+
+
+def _checks_source(workspace: Any) -> Any:
+    """The workspace's export, or None when it is no longer where ferry.toml says."""
+    from adapters.dental_exec import open_export
+
+    path = Path(workspace.config.source)
+    return open_export(path) if path.exists() else None
+
+
+@ferry.command("verify")
+@click.option(
+    "--entity", default=None, help="Only read back this entity (the reconciliation covers all)."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the verification and reconciliation as JSON."
+)
+@_run_overrides
+@pass_context
+def verify_command(
+    context: Context,
+    entity: str | None,
+    as_json: bool,
+    twenty_url: str | None,
+    api_key_env: str | None,
+    rate_limit: str | None,
+    batch_size: int | None,
+) -> None:
+    """Read every migrated record back by id, compare each field; write reconciliation.md."""
+    from core.clock import SystemClock
+    from core.pipeline.verification import source_row_counts, verify_workspace
+    from core.reports import reconciliation_data
+
+    overrides = _twenty_overrides(twenty_url, api_key_env, rate_limit, batch_size)
+    workspace = _checks_workspace(context, overrides)
+    try:
+        source = _checks_source(workspace)
+        rows = source_row_counts(source) if source is not None else None
+        now = SystemClock().now()
+        outcome = _checks_call(
+            _checks_client(workspace),
+            lambda c: verify_workspace(workspace, c, now, entity=entity, source_rows=rows),
+        )
+    finally:
+        workspace.close()
+    summary = outcome.summary
+    if as_json:
+        data = {
+            "run_id": outcome.run_id,
+            "checked": summary.checked,
+            "failed": summary.failed,
+            "entities": msgspec.to_builtins(summary.entities),
+            "fields": summary.fields,
+            "reconciliation": reconciliation_data(outcome.reconciliation),
+            "report": str(outcome.report),
+        }
+        click.echo(msgspec.json.format(msgspec.json.encode(data)).decode())
+    else:
+        _print_verification(outcome)
+    if not outcome.is_clean:
+        sys.exit(1)
+
+
+def _print_verification(outcome: Any) -> None:
+    table = Table("entity", "checked", "verified", "mismatched", "missing", title=outcome.run_id)
+    for name, counts in outcome.summary.entities.items():
+        cells = (counts.checked, counts.verified, counts.mismatched, counts.missing)
+        table.add_row(name, *(f"{c:,}" for c in cells))
+    Console().print(table)
+    for field, count in sorted(outcome.summary.fields.items()):
+        click.echo(f"differs: {field} in {count:,} record(s)")
+    adds_up = "adds up" if outcome.reconciliation.adds_up else "DOES NOT add up"
+    click.echo(f"reconciliation {adds_up}: {outcome.report}")
+
+
+@ferry.command("plan")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option(
+    "--offline", is_flag=True, help="Do not contact Twenty: the schema and members go unchecked."
+)
+@_run_overrides
+@pass_context
+def plan_command(
+    context: Context,
+    as_json: bool,
+    offline: bool,
+    twenty_url: str | None,
+    api_key_env: str | None,
+    rate_limit: str | None,
+    batch_size: int | None,
+) -> None:
+    """Pre-flight: records, requests, duration under the budget, and every blocker (exit 1)."""
+    overrides = _twenty_overrides(twenty_url, api_key_env, rate_limit, batch_size)
+    workspace = _checks_workspace(context, overrides)
+    try:
+        plan = _make_plan(workspace, offline)
+    finally:
+        workspace.close()
+    if as_json:
+        data = {**msgspec.to_builtins(plan), "is_ready": plan.is_ready}
+        click.echo(msgspec.json.format(msgspec.json.encode(data)).decode())
+    else:
+        _print_plan(plan)
+    if not plan.is_ready:
+        sys.exit(1)
+
+
+def _make_plan(workspace: Any, offline: bool) -> Any:
+    from core.mapping.gate import check_gate
+    from core.mapping.spec import schema_spec_from_mapping
+    from core.members import providers_from_rows
+    from core.pipeline.plan import PlanInputs, check_destination, make_plan
+    from core.pipeline.sample_approval import is_sample_approved
+    from core.schema_spec import default_spec
+
+    source = _checks_source(workspace)
+    twenty = workspace.config.twenty
+
+    def gate() -> Any:
+        return check_gate(workspace.mapping_path, workspace.store, source)
+
+    schema = members = None
+    if not offline:
+        try:
+            spec = schema_spec_from_mapping(gate())
+        except FerryError:
+            spec = default_spec()  # the mapping finding says what is wrong with it
+        providers = providers_from_rows(source.rows("provider")) if source else []
+        placeholder = workspace.config.run.placeholder_owner or None
+        schema, members = _checks_call(
+            _checks_client(workspace),
+            lambda c: check_destination(spec, c, c, providers, placeholder),
+        )
+    inputs = PlanInputs(
+        batch_size=twenty.batch_size,
+        rate_limit=twenty.rate_limit,
+        source=source,
+        mapping_check=gate,
+        sample_approved=lambda: is_sample_approved(workspace),
+        schema=schema,
+        members=members,
+    )
+    return make_plan(workspace.store.connection, inputs)
+
+
+def _print_plan(plan: Any) -> None:
+    table = Table(
+        "entity", "to send", "in Twenty", "rejected", "skipped", "load requests",
+        title=f"Plan (records counted from the {plan.counted_from})",
+    )  # fmt: skip
+    for e in plan.entities:
+        cells = (e.to_send, e.in_twenty, e.rejected, e.skipped, e.load_requests)
+        table.add_row(e.entity, *(f"{c:,}" for c in cells))
+    Console().print(table)
+    click.echo(
+        f"load: {plan.load_requests:,} requests at {plan.batch_size} records each, "
+        f"~{plan.load_seconds / 60:,.1f} min under {plan.rate_limit} "
+        f"(tightest window {plan.tightest_window}); verify: {plan.verify_requests:,} "
+        f"requests, ~{plan.verify_seconds / 60:,.1f} min"
+    )
+    for finding in plan.findings:
+        click.echo(f"{finding.severity.upper()} {finding.code}: {finding.what}")
+        click.echo(f"    what to do: {finding.fix}")
+    click.echo("ready to run" if plan.is_ready else "not ready: resolve the blockers above")
+
+
+@ferry.group("sample", invoke_without_command=True)
+@click.option(
+    "--size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Patients in the sample (default: run.sample_size of ferry.toml).",
+)
+@click.option(
+    "--seed", type=int, default=1, show_default=True, help="Seed of the random part of the sample."
+)
+@_run_overrides
+@click.pass_context
+def sample_group(
+    ctx: click.Context,
+    size: int | None,
+    seed: int,
+    twenty_url: str | None,
+    api_key_env: str | None,
+    rate_limit: str | None,
+    batch_size: int | None,
+) -> None:
+    """Select a representative slice, run it into Twenty, write the field-level diff."""
+    if ctx.invoked_subcommand is not None:
+        return
+    context = ctx.find_object(Context)
+    overrides = _twenty_overrides(twenty_url, api_key_env, rate_limit, batch_size)
+    selection, info, paths = _run_sample(context, size, seed, overrides)
+    click.echo(
+        f"sample: {selection.patients} patients, {selection.records} source rows, "
+        f"{len(selection.strata)} strata covered"
+        + (f" ({len(selection.unselectable)} only on rows without a key)"
+           if selection.unselectable else "")
+    )  # fmt: skip
+    click.echo(f"diff: {info.records} records, {info.disagreements} field(s) not read back as sent")
+    for path in paths:
+        click.echo(f"written: {path} (patient values: owner-only, do not share)")
+    click.echo("next: review the diff, then `ferry sample approve`")
+
+
+@sample_group.command("approve")
+@click.option(
+    "--user",
+    default=None,
+    help="Who approves (default: the login name).",
+)
+@click.option(
+    "--accept-differences",
+    is_flag=True,
+    help="Approve although some fields did not read back as sent.",
+)
+@pass_context
+def sample_approve_command(context: Context, user: str | None, accept_differences: bool) -> None:
+    """Record the approval of the current sample diff (`ferry run` needs it)."""
+    import getpass
+
+    from core.clock import SystemClock
+    from core.pipeline.approval import approve_sample as record_approval
+    from core.pipeline.sample_approval import approve_sample
+
+    approval = approve_sample(
+        context.workdir / "reports",
+        user=user or getpass.getuser(),
+        now=SystemClock().now(),
+        accept_differences=accept_differences,
+    )
+    if context.store_path.exists():  # the audit trail: SampleApproved in the event log
+        with _open_store(context) as store:
+            record_approval(store, approval.run_id, approval.diff_hash, approval.user)
+    click.echo(
+        f"sample run {approval.run_id} approved by {approval.user} at {approval.approved_at} "
+        f"(diff {approval.diff_hash[:12]})"
+    )
+
+
+def _run_sample(context: Context, size: int | None, seed: int, overrides: dict[str, Any]) -> Any:
+    """Select the sample, run it (progress, run report), read it back and write the diff."""
+    import anyio
+
+    from core.mapping.gate import confirmed_hash
+    from core.pipeline.run import RunRequest
+    from core.pipeline.sample import SampleOptions, select_sample
+    from core.pipeline.sample_approval import DIFF_CSV, DIFF_HTML, write_sample_diff
+    from core.pipeline.sample_diff import build_sample_diff, field_sources
+
+    session = _session(context, **overrides)
+    try:
+        session.mapping()  # the gate refuses before anything is selected or sent
+        wanted = size or session.workspace.config.run.sample_size
+        selection = select_sample(session.source, SampleOptions(size=wanted, seed=seed))
+    finally:
+        session.workspace.close()
+    result = _execute(context, RunRequest(command="sample", keys=selection.keys), overrides)
+    session = _session(context, **overrides)
+    try:
+        sources = field_sources(session.mapping())
+        conn = session.workspace.store.connection
+
+        async def read_back() -> Any:
+            async with session.client() as client:
+                return await build_sample_diff(
+                    conn, client, selection.keys, sources, run_id=result.run_id
+                )
+
+        diff = anyio.run(read_back)
+        reports = session.workspace.reports
+        mapping_hash = confirmed_hash(session.workspace.store) or ""
+        info = write_sample_diff(reports, diff, mapping_hash=mapping_hash)
+    finally:
+        session.workspace.close()
+    return selection, info, [reports / DIFF_HTML, reports / DIFF_CSV]
+
+
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     main()

@@ -1,8 +1,9 @@
 """`ferry plan`: the pre-flight check before a cutover.
 
-Records per entity (from the store once the local stages ran, else from the export's row
-counts), the requests the load and the verification will take at the configured batch size,
-the time that takes under the configured rate-limit budget (the tightest window decides:
+Records per entity (from the store, plus the export's rows the local stages have not read
+yet: an estimate until they ran, since some rows become no record and some several), the
+requests the load and the verification will take at the configured batch size, the time
+that takes under the configured rate-limit budget (the tightest window decides:
 each window allows `limit` requests per `seconds`, so N requests need N x seconds / limit),
 and every finding that stands in the way, each with what to do about it.
 
@@ -40,7 +41,9 @@ __all__ = [
 ]
 
 Severity = Literal["blocker", "warning"]
-TO_SEND = ("extracted", "transformed", "validated", "loading", "load_failed")
+CountedFrom = Literal["store", "export", "store and export"]
+# `unread`: export rows the local stages have not read yet (each may become one record).
+TO_SEND = ("unread", "extracted", "transformed", "validated", "loading", "load_failed")
 IN_TWENTY = ("loaded", "verified", "verify_failed")
 IDS_PER_LOOKUP = 50  # ids per read-back request (the Twenty client's filter size)
 
@@ -69,7 +72,7 @@ class EntityPlan(msgspec.Struct, frozen=True, kw_only=True):
 class Plan(msgspec.Struct, frozen=True, kw_only=True):
     """The pre-flight answer: what will be sent, how long it takes, what stands in the way."""
 
-    counted_from: Literal["store", "export"]
+    counted_from: CountedFrom
     batch_size: int
     rate_limit: str
     tightest_window: str
@@ -140,6 +143,21 @@ def _entity_plan(entity: str, states: dict[str, int], batch: int) -> EntityPlan:
     )
 
 
+def _add_unread(states: dict[str, dict[str, int]], source: Source) -> CountedFrom:
+    """Add the export's rows the local stages have not read yet (state `unread`)."""
+    had_records = bool(states)
+    unread_any = False
+    for file in source.inventory():
+        entity = states.setdefault(file.entity, {})
+        unread = (file.rows or 0) - sum(entity.values())
+        if unread > 0:
+            entity["unread"] = entity.get("unread", 0) + unread
+            unread_any = True
+    if not had_records:
+        return "export"
+    return "store and export" if unread_any else "store"
+
+
 def make_plan(conn: sqlite3.Connection, inputs: PlanInputs) -> Plan:
     """The plan: counts, requests, durations and findings.
 
@@ -147,10 +165,9 @@ def make_plan(conn: sqlite3.Connection, inputs: PlanInputs) -> Plan:
         ConfigError: the rate-limit budget does not parse.
     """
     states = _entities_from_store(conn)
-    counted_from: Literal["store", "export"] = "store"
-    if not states and inputs.source is not None:
-        counted_from = "export"
-        states = {f.entity: {"extracted": f.rows or 0} for f in inputs.source.inventory()}
+    counted_from: CountedFrom = "store"
+    if inputs.source is not None:
+        counted_from = _add_unread(states, inputs.source)
     entities = [_entity_plan(e, s, inputs.batch_size) for e, s in states.items()]
     load = sum(e.load_requests for e in entities)
     verify = sum(e.verify_requests for e in entities)

@@ -11,8 +11,10 @@ page at a time.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -22,7 +24,14 @@ from core.pipeline.pending import latest_transforms, parent_states
 from core.ports.destination import Destination
 from core.schema_spec import default_spec
 from events.store import EventStore, NewEvent
-from events.types import FieldDiff, RecordTransformed, RecordVerified, VerificationFailed
+from events.types import (
+    FieldDiff,
+    RecordTransformed,
+    RecordVerified,
+    RunFinished,
+    RunStarted,
+    VerificationFailed,
+)
 
 __all__ = [
     "EntityVerification",
@@ -34,6 +43,7 @@ __all__ = [
     "expected_payloads",
     "migrated_pages",
     "verify",
+    "verify_run",
 ]
 
 MIGRATED = ("loaded", "verified", "verify_failed")
@@ -248,3 +258,38 @@ async def verify(
             summary.add(check)
         on_page(len(page))
     return summary
+
+
+async def verify_run(
+    store: EventStore,
+    destination: Destination,
+    now: datetime,
+    entity: str | None = None,
+    on_page: Callable[[int], None] = lambda n: None,
+) -> tuple[str, VerifySummary]:
+    """A verification pass recorded as a run (RunStarted ... RunFinished); returns its id.
+
+    Raises:
+        ConcurrencyError: another process moved a record while it was being verified.
+    """
+    run_id = f"verify-{now.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(2)}"
+    stream = f"run:{run_id}"
+    entities = [entity] if entity else []
+    start = RunStarted(run_id=run_id, command="verify", entities=entities)
+    store.append([NewEvent(stream, start)], run_id=run_id)
+    try:
+        settings = VerifySettings(entity=entity, run_id=run_id)
+        summary = await verify(store, destination, settings, on_page)
+    except BaseException as error:
+        stopped = isinstance(error, KeyboardInterrupt)
+        message = "" if stopped else type(error).__name__
+        end = RunFinished(outcome="interrupted" if stopped else "failed", message=message)
+        store.append([NewEvent(stream, end)], run_id=run_id)
+        raise
+    counts = {
+        "verified": sum(e.verified for e in summary.entities.values()),
+        "mismatched": sum(e.mismatched for e in summary.entities.values()),
+        "missing": sum(e.missing for e in summary.entities.values()),
+    }
+    store.append([NewEvent(stream, RunFinished(outcome="completed", counts=counts))], run_id=run_id)
+    return run_id, summary

@@ -14,8 +14,11 @@ from typing import Any
 
 import anyio
 import msgspec
+from click.testing import CliRunner
 
 from adapters.twenty import TwentyClient
+from cli import ferry
+from core.errors import FerryError
 from core.lifecycle import Lifecycle
 from core.loader import Loader, LoadItem, LoadSettings
 from core.pipeline.pending import pending
@@ -119,3 +122,13 @@ def load_entities(store: EventStore, client: TwentyClient, entities: list[str]) 
 
     anyio.run(main)
     return blocked
+
+
+def invoke_ferry(workdir: Path, *args: str, key: str = "") -> tuple[int, str]:
+    """Exit code and output of a command; a FerryError shows as `cli.main` shows it."""
+    result = CliRunner().invoke(
+        ferry, ["--workdir", str(workdir), *args], env={"TWENTY_API_KEY": key}
+    )
+    if isinstance(result.exception, FerryError):
+        return 1, f"Error: {result.exception}"
+    return result.exit_code, result.output

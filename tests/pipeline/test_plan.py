@@ -73,6 +73,15 @@ def test_before_the_local_stages_the_export_is_counted(tmp_path: Path) -> None:
     assert counts["patient"] == 18 and counts["appointment"] == 16
 
 
+def test_after_a_sample_the_unread_rows_of_the_export_still_count(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "ferry.db")
+    seed_fates(store, "patient", ["verified"] * 4 + ["pending"])
+    plan = make_plan(store.connection, PlanInputs(source=open_export(SMALL)))
+    patient = next(e for e in plan.entities if e.entity == "patient")
+    assert plan.counted_from == "store and export"
+    assert (patient.to_send, patient.in_twenty) == (18 - 5 + 1, 4)
+
+
 def _unconfirmed() -> None:
     raise FerryError("mapping.toml changed since it was confirmed")
 
