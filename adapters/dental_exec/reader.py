@@ -127,35 +127,40 @@ class DentalExecExport:
         """
         state = self._files[entity]
         builder = RowBuilder(file_for_entity(entity), state.member, state.header)
-        counts = {"rows": 0, "errors": 0, "blank": 0}
+        rows = error_rows = blank = 0
         notes: list[str] = []
+        build = builder.build
         with self._bundle.open_text(state.member, _codec(state.encoding)) as text:
             records = parse_records(text)
             next(records, None)  # the header
             for record in records:
-                if not "".join(record.fields).strip():
-                    counts["blank"] += 1
+                fields = record.fields
+                if not fields or (len(fields) == 1 and not fields[0].strip()):
+                    blank += 1
                     continue
-                if _is_trailer(record):
+                if fields[0][:1] in _TRAILER_START and _is_trailer(record):
                     notes.append(f"line {record.line}: trailer row (Q17) excluded")
                     continue
                 problems = _problems(state.member, record)
-                row = builder.build(record.line, record.fields, problems, record.is_multiline)
-                counts["rows"] += 1
-                counts["errors"] += bool(row.errors)
+                row = build(record.line, fields, problems, record.is_multiline)
+                rows += 1
+                if row.errors:
+                    error_rows += 1
                 yield row
-        if counts["blank"]:
-            notes.append(f"{counts['blank']} blank line(s) skipped")
-        state.rows, state.error_rows, state.notes = counts["rows"], counts["errors"], tuple(notes)
+        if blank:
+            notes.append(f"{blank} blank line(s) skipped")
+        state.rows, state.error_rows, state.notes = rows, error_rows, tuple(notes)
 
 
 def _codec(encoding: str) -> str:
     return "utf-8" if encoding == "ascii" else encoding
 
 
+_TRAILER_START = frozenset("Tt ")
+
+
 def _is_trailer(record: RawRecord) -> bool:
-    first = record.fields[0]
-    return first[:1] in "Tt " and first.strip().lower().startswith("total")
+    return record.fields[0].strip().lower().startswith("total")
 
 
 def _problems(member: str, record: RawRecord) -> tuple[RowError, ...]:

@@ -88,7 +88,7 @@ def claim_rows(
         return []
     out = []
     for _, day, status in visits.appointments:
-        if status != "Completed" or day is None or rng.random() > 0.5:
+        if status != "Completed" or day is None or rng.random() > 0.95:
             continue
         ids["claim"] += 1
         billed = rng.randint(150, 900) * 100
@@ -157,6 +157,12 @@ def payment_rows(
                     None,
                     plan_id,
                 )
+            )
+    for _, _day, status in visits.appointments:
+        if status == "Completed" and rng.random() < 0.4:
+            copay = rng.randint(10, 120) * 100
+            rows.append(
+                _payment(rng, person, staff, ids, copay, rng.choice(_METHODS), "Patient", None)
             )
     if person.is_seen and rng.random() < 0.2:
         amount = -rng.randint(10, 80) * 100 if rng.random() < 0.1 else rng.randint(20, 300) * 100

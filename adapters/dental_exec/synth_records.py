@@ -48,7 +48,7 @@ def attachment_rows(
     for appt_id, day, status in visits.appointments:
         if status != "Completed" or day is None:
             continue
-        for _ in range(rng.randint(0, 3)):
+        for _ in range(rng.randint(1, 6)):
             ids["attachment"] += 1
             is_big = rng.random() < 0.01
             size = rng.randint(50, 500) * 1024 * 1024 if is_big else rng.randint(100, 5000) * 1024

@@ -130,9 +130,9 @@ def procedure_rows(rng: random.Random, person: Person, visits: Visits, ids: dict
     lines, plans = [], []
     for appt_id, day, status in visits.appointments:
         if status == "Completed" and day is not None:
-            for code in rng.sample(CDT_CODES[:10], rng.randint(1, 2)):
+            for code in rng.sample(CDT_CODES[:10], rng.randint(2, 4)):
                 lines.append(_line(rng, person, ids, code, None, appt_id, day, "Completed"))
-    if person.is_seen and rng.random() < 0.3:
+    if person.is_seen and rng.random() < 0.55:
         ids["treatment_plan"] += 1
         plan_id = ids["treatment_plan"]
         created = EXPORT_DAY - timedelta(days=rng.randint(5, 900))
@@ -227,7 +227,7 @@ def _plan(
 
 def recall_rows(rng: random.Random, person: Person, staff: Staff, ids: dict[str, int]) -> list[Row]:
     """Recall reminders (structured or free-text type) and other to-dos."""
-    if person.status not in {"Active", "Inactive"} or rng.random() > 0.85:
+    if person.status not in {"Active", "Inactive"} or rng.random() > 0.4:
         return []
     ids["recall"] += 1
     is_structured = rng.random() < 0.7

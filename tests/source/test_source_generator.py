@@ -54,9 +54,11 @@ def test_round_trip_10k_patients_has_only_injected_errors(bundle_10k: Path) -> N
     assert files["patients.csv"] == 10_000
     # The medium profile's proportions, per patient row (section 7), loosely.
     assert 1.0 < files["appointments.csv"] / 10_000 < 3.0
-    assert 1.5 < files["treatment_plan_procedures.csv"] / 10_000 < 5.0
+    assert 3.5 < files["treatment_plan_procedures.csv"] / 10_000 < 7.0
     assert 0.3 < files["insurance_policies.csv"] / 10_000 < 0.8
-    assert 1.0 < files["attachments.csv"] / 10_000 < 5.0
+    assert 0.4 < files["insurance_claims.csv"] / 10_000 < 1.0
+    assert 0.7 < files["payments.csv"] / 10_000 < 1.8
+    assert 3.0 < files["attachments.csv"] / 10_000 < 7.0
 
 
 @pytest.mark.slow
