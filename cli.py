@@ -1224,7 +1224,7 @@ def plan_command(
 
 
 def _make_plan(workspace: Any, offline: bool) -> Any:
-    from core.mapping.gate import check_gate
+    from core.mapping.gate import check_gate, confirmed_hash
     from core.mapping.spec import schema_spec_from_mapping
     from core.members import providers_from_rows
     from core.pipeline.plan import PlanInputs, check_destination, make_plan
@@ -1254,7 +1254,7 @@ def _make_plan(workspace: Any, offline: bool) -> Any:
         rate_limit=twenty.rate_limit,
         source=source,
         mapping_check=gate,
-        sample_approved=lambda: is_sample_approved(workspace),
+        sample_approved=lambda: is_sample_approved(workspace, confirmed_hash(workspace.store)),
         schema=schema,
         members=members,
     )
