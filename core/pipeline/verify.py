@@ -207,13 +207,26 @@ async def check_records(
             by_object.setdefault(expected[row.stream_id].object_plural, []).append(row)
     checks: dict[str, RecordCheck] = {}
     for plural, group in by_object.items():
-        ids = [r.destination_id for r in group]
-        found = await destination.find_by_ids(plural, ids, include_deleted=True)
-        read = {str(record.get("id", "")).lower(): record for record in found}
+        read = await _read_back(destination, plural, [r.destination_id for r in group])
         for row in group:
             record = read.get(row.destination_id.lower())
             checks[row.stream_id] = _check(row, plural, expected[row.stream_id], record)
     return [checks[r.stream_id] for r in rows if r.stream_id in checks]
+
+
+async def _read_back(destination: Destination, plural: str, ids: list[str]) -> dict[str, Any]:
+    """Records by lower-cased id, live ones first.
+
+    Only the ids not found are looked up again among the soft-deleted, so a clean pass costs
+    one lookup per id (the client puts 50 ids in one request).
+    """
+    found = await destination.find_by_ids(plural, ids)
+    read = {str(record.get("id", "")).lower(): record for record in found}
+    absent = [i for i in ids if i.lower() not in read]
+    if absent:
+        for record in await destination.find_by_ids(plural, absent, include_deleted=True):
+            read[str(record.get("id", "")).lower()] = record
+    return read
 
 
 def _check(

@@ -201,3 +201,27 @@ def test_reverifying_after_a_repair_turns_the_record_verified(
     _twenty(sandbox, repair)
     assert _verify(store, sandbox).failed == 0
     assert isinstance(_last(store, "patient:10483"), RecordVerified)
+
+
+def test_a_clean_pass_reads_each_object_once_and_only_the_absent_again(
+    migrated: tuple[EventStore, SandboxHandle],
+) -> None:
+    store, sandbox = migrated
+
+    def requests() -> int:
+        client = client_for(sandbox.base_url, sandbox.api_key)
+
+        async def main() -> int:
+            async with client:
+                await verify(store, client)
+            return client.requests_sent
+
+        return anyio.run(main)
+
+    assert requests() == 3  # companies, people, tasks: one lookup each
+
+    async def drop(client: Any) -> None:
+        await client.delete_one("tasks", _dest(store, "appointment:583302"), soft=False)
+
+    _twenty(sandbox, drop)
+    assert requests() == 3 + 2  # the absent task looked up among live and deleted rows
