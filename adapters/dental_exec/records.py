@@ -30,6 +30,10 @@ class RawRecord(NamedTuple):
     is_multiline: bool = False
 
 
+# NamedTuple's generated __new__ is Python code; tuple.__new__ builds the same object in C.
+_new = tuple.__new__
+
+
 def _strict(text: str) -> list[str]:
     return next(csv.reader((text,), strict=True), [])
 
@@ -60,7 +64,8 @@ def _parse(
         count = text.count('"')
         if not group and not count:
             # The fast path: a one-line record without quotes.
-            yield RawRecord(item[0], text.rstrip("\r\n").split(","), False, "\ufffd" in text)
+            fields = text.rstrip("\r\n").split(",")
+            yield _new(RawRecord, (item[0], fields, False, "\ufffd" in text, False))
             continue
         group.append(item)
         quotes += count
