@@ -16,7 +16,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from core.identity import destination_id
-from core.mapping.model import FileMapping, Mapping
+from core.mapping.model import ColumnMapping, FileMapping, Mapping
 from core.ports.source import SourceRow
 
 __all__ = [
@@ -140,6 +140,9 @@ class TransformContext:
     claims: dict[int, ClaimSummary] = field(default_factory=dict)
     plans: dict[int, PlanSummary] = field(default_factory=dict)
     export_date: date | None = None
+    _pairs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    _ordered: dict[str, list[ColumnMapping]] = field(default_factory=dict)
+    _namespace: uuid.UUID | None = None
 
     def file(self, entity: str) -> FileMapping:
         """The mapping of one entity's file (an empty one when the mapping lacks it)."""
@@ -147,17 +150,36 @@ class TransformContext:
 
     def values(self, row: SourceRow) -> dict[str, str | None]:
         """The row's values under the mapping's canonical column names; ignored ones dropped."""
+        pairs = self._pairs.get(row.entity)
+        if pairs is None:
+            pairs = self._pairs[row.entity] = self._column_pairs(row)
+        raw = row.values
+        out = {canonical: raw.get(name) for name, canonical in pairs}
+        for canonical, value in out.items():
+            if value is not None and "\r" in value:
+                out[canonical] = _one_newline(value)
+        return out
+
+    def _column_pairs(self, row: SourceRow) -> list[tuple[str, str]]:
         renames = self.renames.get(row.entity)
         if renames is None:
             ignored = {c.column for c in self.file(row.entity).columns if c.is_ignored}
-            kept = row.values.items()
-            return {k: _one_newline(v) for k, v in kept if k not in ignored and k[:1] != "?"}
-        out: dict[str, str | None] = {}
-        for name, value in row.values.items():
-            canonical = renames.get(name, "" if name[:1] == "?" else name)
-            if canonical:
-                out[canonical] = _one_newline(value)
-        return out
+            names = [n for n in row.values if n not in ignored and n[:1] != "?"]
+            return [(name, name) for name in names]
+        pairs = [(name, canonical) for name, canonical in renames.items() if canonical]
+        mapped = set(renames)
+        pairs += [(n, n) for n in row.values if n not in mapped and n[:1] != "?"]
+        return pairs
+
+    def ordered_columns(self, entity: str) -> list[ColumnMapping]:
+        """The file's column mappings, location and key columns first (cached)."""
+        found = self._ordered.get(entity)
+        if found is None:
+            columns = self.file(entity).columns
+            first = ("location", "key")
+            found = sorted(columns, key=lambda c: 0 if c.transform in first else 1)
+            self._ordered[entity] = found
+        return found
 
     def location(self, location_id: int | None) -> LocationInfo | None:
         """The location with this ID, or None."""
@@ -175,4 +197,9 @@ class TransformContext:
 
     def destination_id(self, entity: str, key: str) -> str:
         """The deterministic destination id of a record of this migration."""
-        return destination_id(self.settings.namespace, entity, key)
+        if self._namespace is None:
+            namespace = self.settings.namespace
+            self._namespace = (
+                namespace if isinstance(namespace, uuid.UUID) else uuid.UUID(namespace)
+            )
+        return destination_id(self._namespace, entity, key)

@@ -312,15 +312,11 @@ GENERIC_TRANSFORMS: dict[str, Handler] = {
 ENTITY_TRANSFORMS = frozenset(
     {"key", "email_unique", "appointment_status", "recall_category", "recall_type"}
 )
-# Location columns run first: tooth numbers and local times depend on them.
-_FIRST = ("location", "key")
 
 
 def apply_columns(build: Build) -> None:
     """Run every mapped column of the row's file through its generic transform."""
-    columns = build.ctx.file(build.entity).columns
-    ordered = sorted(columns, key=lambda c: 0 if c.transform in _FIRST else 1)
-    for column in ordered:
+    for column in build.ctx.ordered_columns(build.entity):
         if column.transform == "key":
             set_path(build.payload, column.target or "dentalExecId", build.key)
             continue

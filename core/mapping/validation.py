@@ -9,6 +9,7 @@ currency, emails, composites) and select values within the field's options. With
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any, Literal
@@ -61,11 +62,18 @@ def _ref_reasons(outcome: Transformed, ref_state: RefState) -> list[Reason]:
     return reasons
 
 
+@functools.lru_cache(maxsize=64)
+def _fields_of(spec: SchemaSpec, name: str) -> dict[str, FieldSpec] | None:
+    obj = spec.object(name)
+    return {f.name: f for f in obj.fields} if obj is not None else None
+
+
 def _payload_reasons(outcome: Transformed, spec: SchemaSpec) -> list[Reason]:
-    obj = spec.object(outcome.target_object)
-    fields = {f.name: f for f in obj.fields} if obj is not None else {}
+    found = _fields_of(spec, outcome.target_object)
+    obj = found is not None
+    fields = found or {}
     standard = STANDARD_FIELDS.get(outcome.target_object, {"id", "createdAt", "position", "name"})
-    if obj is None and outcome.target_object not in STANDARD_FIELDS:
+    if not obj and outcome.target_object not in STANDARD_FIELDS:
         message = f"object {outcome.target_object!r} is not in the schema spec"
         return [Reason("", "UNKNOWN_OBJECT", message)]
     reasons: list[Reason] = []
@@ -107,17 +115,7 @@ def _typed(key: str, value: Any, field: FieldSpec) -> list[Reason]:
         wrong = [v for v in value if v not in options] if isinstance(value, list) else [value]
         if wrong:
             return [Reason(key, "BAD_SELECT", f"{wrong[0]!r} is not an option of {key}")]
-    checks: dict[str, tuple[Callable[[Any], bool], str]] = {
-        "TEXT": (lambda v: isinstance(v, str), "text"),
-        "NUMBER": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
-        "BOOLEAN": (lambda v: isinstance(v, bool), "true or false"),
-        "DATE": (lambda v: isinstance(v, str) and bool(_DATE.match(v)), "a YYYY-MM-DD date"),
-        "DATE_TIME": (lambda v: isinstance(v, str) and bool(_INSTANT.match(v)), "a UTC instant"),
-        "CURRENCY": (_is_currency, "an amount in micros with a currency code"),
-        "ADDRESS": (_is_address, "an address"),
-        "RICH_TEXT_V2": (_is_rich_text, "rich text"),
-    }  # fmt: skip
-    check = checks.get(kind)
+    check = _CHECKS.get(kind)
     return _bad(key, check[1]) if check is not None and not check[0](value) else []
 
 
@@ -155,3 +153,15 @@ def _standard(key: str, value: Any) -> list[Reason]:
     if kind == "UUID" and not (isinstance(value, str) and _UUID.match(value)):
         return _bad(key, "a member id")
     return []
+
+
+_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "TEXT": (lambda v: isinstance(v, str), "text"),
+    "NUMBER": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
+    "BOOLEAN": (lambda v: isinstance(v, bool), "true or false"),
+    "DATE": (lambda v: isinstance(v, str) and bool(_DATE.match(v)), "a YYYY-MM-DD date"),
+    "DATE_TIME": (lambda v: isinstance(v, str) and bool(_INSTANT.match(v)), "a UTC instant"),
+    "CURRENCY": (_is_currency, "an amount in micros with a currency code"),
+    "ADDRESS": (_is_address, "an address"),
+    "RICH_TEXT_V2": (_is_rich_text, "rich text"),
+}  # fmt: skip
