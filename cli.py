@@ -1394,6 +1394,12 @@ def _run_sample(context: Context, size: int | None, seed: int, overrides: dict[s
     return selection, info, [reports / DIFF_HTML, reports / DIFF_CSV]
 
 
+# --- delta: changes made in Dental-Exec during the cutover ---------------------------------
+
+# --- rollback -------------------------------------------------------------------------------
+
+# --- reports --------------------------------------------------------------------------------
+
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     main()
