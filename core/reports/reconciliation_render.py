@@ -78,8 +78,13 @@ def render_reconciliation(result: Reconciliation, *, title: str = "Reconciliatio
         cells.append("yes" if entity.adds_up else "**NO**")
         out.append("| " + " | ".join(cells) + " |")
     totals = result.totals()
+    counted = [e for e in result.entities if e.source_rows is not None]
+    sources = [sum(e.source_rows or 0 for e in counted), sum(e.repeated_keys for e in counted)]
+    sources.append(sum(e.not_read or 0 for e in counted))
     out.append(
-        "| **all** | | | | "
+        "| **all** | "
+        + (" | ".join(_cell(n) for n in sources) if counted else "– | – | –")
+        + " | "
         + " | ".join(_cell(totals[c]) for c in ("records", *CATEGORIES))
         + " | "
         + ("yes" if result.adds_up else "**NO**")

@@ -78,6 +78,7 @@ def test_markdown_and_json_state_the_identity_and_show_codes_not_values(tmp_path
     text = render_reconciliation(result)
     assert "Checked in code for every entity: records = skipped + rejected" in text
     assert "| patient | 4 | 0 | 0 | 4 | 0 | 1 | 1 | 0 | 0 | 0 | 0 | 1 | 1 | 0 | 0 | yes |" in text
+    assert "| **all** | 4 | 0 | 0 | 4 | 0 | 1 | 1 | 0 |" in text
     assert "`BAD_DATE` 1" in text and "`title` 1" in text
     assert "not a date" not in text  # messages stay in the store; codes in the report
     assert "expected" not in text and '"a"' not in text
