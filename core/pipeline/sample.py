@@ -156,6 +156,7 @@ class _Survey:
         self._size = options.size
 
     def see(self, row: SourceRow, findings: dict[tuple[str, int], set[str]]) -> None:
+        """Count the row's strata; make it the representative of those that have none."""
         if row.entity == "patient" and row.key is not None:
             self._draw(row.key)
         for name in _strata_of(row, findings):
@@ -195,6 +196,7 @@ def select_sample(source: Source, options: SampleOptions | None = None) -> Sampl
     strata = survey.strata
 
     def count(row: SourceRow) -> None:
+        """Count a chosen row in each of its strata."""
         for name in _strata_of(row, findings):
             strata[name].selected += 1
 

@@ -64,12 +64,16 @@ class _ColumnLike(Protocol):
 
 class _FileLike(Protocol):
     @property
-    def columns(self) -> Sequence[_ColumnLike]: ...
+    def columns(self) -> Sequence[_ColumnLike]:
+        """The file's column mappings."""
+        ...
 
 
 class _MappingLike(Protocol):
     @property
-    def files(self) -> Mapping[str, _FileLike]: ...
+    def files(self) -> Mapping[str, _FileLike]:
+        """Entity -> its file mapping."""
+        ...
 
 
 def field_sources(mapping: _MappingLike) -> dict[str, dict[str, list[str]]]:
