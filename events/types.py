@@ -143,6 +143,28 @@ class RunFinished(Event, frozen=True, kw_only=True):
     message: str = ""
 
 
+class ConflictDetected(Event, frozen=True, kw_only=True):
+    """Emitted when a command about to write a record finds it changed in Twenty since our
+    last write (someone edited it, or it is gone), under the run's stream `run:<run id>`.
+
+    Fields:
+        stream_id: the source record's stream (`patient:10482`).
+        destination_id: the Twenty record id.
+        command: the command that found it (`rollback`, `delta`).
+        fields: the field paths whose current value differs from what we wrote (names only,
+            never values); empty when `missing`.
+        missing: the record is no longer in Twenty.
+        resolution: `left_alone` (reported, not written) or `overwritten` (with `--force`).
+    """
+
+    stream_id: str
+    destination_id: str
+    command: str
+    fields: list[str] = msgspec.field(default_factory=list)
+    missing: bool = False
+    resolution: Literal["left_alone", "overwritten"] = "left_alone"
+
+
 # --- record-level -----------------------------------------------------------------------------
 
 
@@ -241,12 +263,16 @@ class LoadRequested(RecordEvent, frozen=True, kw_only=True):
         destination_id: the Twenty record id (deterministic UUIDv5 for creates).
         target_object: the Twenty object's `nameSingular`.
         operation: `create`, `update`, `restore`, `link` or `soft_delete`.
+        before_image: for `update` and `soft_delete` (a delta), the record as read from Twenty
+            just before the write, kept here so that a crash between the write and its outcome
+            event cannot lose the original values; None for the other operations.
     """
 
     batch_id: str
     destination_id: str
     target_object: str = ""
     operation: Literal["create", "update", "restore", "link", "soft_delete"] = "create"
+    before_image: dict[str, Any] | None = None
 
 
 class RecordLoaded(RecordEvent, frozen=True, kw_only=True):
@@ -346,6 +372,47 @@ class RecordRolledBack(RecordEvent, frozen=True, kw_only=True):
     already_done: bool = False
 
 
+class RecordUpToDate(RecordEvent, frozen=True, kw_only=True):
+    """Emitted by `ferry delta` when a re-extracted record's new payload equals, field for
+    field, the payload Twenty was last sent: nothing is written and the record is `loaded`
+    again (e.g. a changed source column that the mapping does not carry, or a task target
+    re-derived with its changed appointment).
+
+    Fields:
+        destination_id: the Twenty record id, unchanged.
+    """
+
+    destination_id: str
+
+
+class RecordRemovedInSource(RecordEvent, frozen=True, kw_only=True):
+    """Emitted by `ferry delta` when a later full export no longer holds a row the store knows
+    (a hard delete in Dental-Exec; a delta bundle never says this, absent rows there are only
+    unchanged). The Twenty copy, if any, stays until `--apply-deletes` soft-deletes it.
+
+    Fields:
+        export: the export that lacks the row (a path, never patient data).
+        destination_id: the Twenty record id when the record is in Twenty, else empty.
+    """
+
+    export: str = ""
+    destination_id: str = ""
+
+
+class RecordSoftDeleted(RecordEvent, frozen=True, kw_only=True):
+    """Emitted when `ferry delta --apply-deletes` soft-deleted the Twenty copy of a record that
+    was removed in the source (absent from a full export, or `Deleted = Y` / patient
+    `Status = Deleted`). The before-image is in the LoadRequested(soft_delete) just before.
+
+    Fields:
+        destination_id: the Twenty record id (now holding `deletedAt`).
+        reconciled: the outcome was established by reading back after an unknown outcome.
+    """
+
+    destination_id: str
+    reconciled: bool = False
+
+
 AnyEvent = (
     MigrationInitialized
     | MappingConfirmed
@@ -355,6 +422,7 @@ AnyEvent = (
     | RunPaused
     | RunResumed
     | RunFinished
+    | ConflictDetected
     | RecordExtracted
     | RecordTransformed
     | RecordValidated
@@ -367,6 +435,9 @@ AnyEvent = (
     | VerificationFailed
     | RollbackRequested
     | RecordRolledBack
+    | RecordUpToDate
+    | RecordRemovedInSource
+    | RecordSoftDeleted
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -378,6 +449,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     RunPaused,
     RunResumed,
     RunFinished,
+    ConflictDetected,
     RecordExtracted,
     RecordTransformed,
     RecordValidated,
@@ -390,6 +462,9 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     VerificationFailed,
     RollbackRequested,
     RecordRolledBack,
+    RecordUpToDate,
+    RecordRemovedInSource,
+    RecordSoftDeleted,
 )
 RECORD_EVENT_TYPES = frozenset(t.__name__ for t in EVENT_TYPES if t.is_record_event)
 

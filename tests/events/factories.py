@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from events.types import (
+    ConflictDetected,
     Event,
     FieldDiff,
     LoadFailed,
@@ -89,6 +90,12 @@ def every_event() -> list[tuple[str, Event]]:
         ("run:r1", RunPaused(until="2026-11-27T04:00:00.000000Z", why="rate_limited")),
         ("run:r1", RunResumed(why="wait_over")),
         ("run:r1", RunFinished(outcome="completed", counts={"verified": 1})),
+        (
+            "run:r1",
+            ConflictDetected(
+                stream_id="patient:1", destination_id=DEST, command="rollback", fields=["city"]
+            ),
+        ),
     ]
     lifecycle = [
         "RecordExtracted",
