@@ -299,7 +299,7 @@ def trail_command(context: Context, stream_id: str, show_data: bool) -> None:
         facts = msgspec.to_builtins(stored.event)
         facts.pop("type", None)
         if not show_data:
-            for private in ("row", "payload", "before_image"):
+            for private in ("row", "payload", "before_image", "diffs"):
                 if facts.get(private):
                     facts[private] = f"<{len(facts[private])} fields hidden; --show-data>"
         detail = ", ".join(f"{k}={v}" for k, v in facts.items() if v not in (None, "", [], {}))
@@ -352,7 +352,12 @@ def fixtures() -> None:
 
 
 @fixtures.command("generate")
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write the export into (created if missing).",
+)
 @click.option("--patients", default=1000, show_default=True, type=click.IntRange(min=1))
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--locations", default=2, show_default=True, type=click.IntRange(1, 20))
@@ -1068,14 +1073,20 @@ def _require_sample_approval(context: Context, skip: bool) -> None:
     """`ferry run` needs an approved sample unless told otherwise."""
     if skip:
         return
-    from core.pipeline.approval import is_sample_approved
+    from core.mapping.gate import confirmed_hash
+    from core.pipeline.approval import is_sample_approved as approval_recorded
+    from core.pipeline.sample_approval import is_sample_approved
 
     with _open_store(context) as store:
-        approved = is_sample_approved(store)
-    if not approved:
+        # The approval must be on record and match the current diff and confirmed mapping:
+        # a new sample or a changed mapping voids it.
+        recorded = approval_recorded(store, confirmed_hash(store))
+        current = is_sample_approved(context.workdir / "reports", confirmed_hash(store))
+    if not (recorded and current):
         raise click.ClickException(
-            "no approved sample: run `ferry sample`, review reports/sample-diff.html, then "
-            "`ferry sample approve` (or pass --without-sample-approval)"
+            "no approved sample for the current mapping: run `ferry sample`, review "
+            "reports/sample-diff.html, then `ferry sample approve` "
+            "(or pass --without-sample-approval)"
         )
 
 
@@ -1349,7 +1360,9 @@ def sample_approve_command(context: Context, user: str | None, accept_difference
     )
     if context.store_path.exists():  # the audit trail: SampleApproved in the event log
         with _open_store(context) as store:
-            record_approval(store, approval.run_id, approval.diff_hash, approval.user)
+            record_approval(
+                store, approval.run_id, approval.diff_hash, approval.user, approval.mapping_hash
+            )
     click.echo(
         f"sample run {approval.run_id} approved by {approval.user} at {approval.approved_at} "
         f"(diff {approval.diff_hash[:12]})"
@@ -1397,6 +1410,137 @@ def _run_sample(context: Context, size: int | None, seed: int, overrides: dict[s
 # --- delta: changes made in Dental-Exec during the cutover ---------------------------------
 
 # --- rollback -------------------------------------------------------------------------------
+
+
+@ferry.command("rollback")
+@click.option("--run", "run_id", default=None, help="Only undo the writes of this run id.")
+@click.option("--entity", default=None, help="Only undo records of this entity, e.g. patient.")
+@click.option(
+    "--since", default=None, help="Only undo writes made at or after this ISO-8601 instant (UTC)."
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Print the plan (action, object, id, fields); change nothing."
+)
+@click.option(
+    "--schema", is_flag=True, help="Also remove the custom fields and objects Ferry created."
+)
+@click.option("--yes", is_flag=True, help="Do not ask; required in a non-interactive shell.")
+@click.option("--force", is_flag=True, help="Also undo records edited in Twenty since our write.")
+@_run_overrides
+@pass_context
+def rollback_command(
+    context: Context,
+    run_id: str | None,
+    entity: str | None,
+    since: str | None,
+    dry_run: bool,
+    schema: bool,
+    yes: bool,
+    force: bool,
+    twenty_url: str | None,
+    api_key_env: str | None,
+    rate_limit: str | None,
+    batch_size: int | None,
+) -> None:
+    """Undo the migration in Twenty, newest first: delete, restore before-images, re-delete."""
+    from core.rollback import RollbackOptions, RollbackScope, check_scope
+
+    scope = RollbackScope(run_id=run_id, entity=entity, since=_instant_option(since))
+    overrides = _twenty_overrides(twenty_url, api_key_env, rate_limit, batch_size)
+    workspace = _checks_workspace(context, overrides)
+    try:
+        check_scope(workspace.store.connection, scope)
+        if dry_run:
+            _print_rollback_plan(workspace, scope, schema)
+            return
+        _confirm_rollback(yes)
+        options = RollbackOptions(scope=scope, schema=schema, force=force)
+        result = _run_rollback(workspace, options)
+    finally:
+        workspace.close()
+    _print_rollback_result(result)
+    if result.outcome != "completed":
+        sys.exit(3 if result.outcome == "interrupted" else 1)
+    if result.failures or any(c.resolution == "left_alone" for c in result.conflicts):
+        sys.exit(1)
+
+
+def _confirm_rollback(yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise click.ClickException(
+            "rollback changes Twenty: pass --yes in a non-interactive shell "
+            "(or run `ferry rollback --dry-run` first to see the plan)"
+        )
+    click.confirm("Undo these writes in Twenty now?", abort=True)
+
+
+def _run_rollback(workspace: Any, options: Any) -> Any:
+    """The rollback through one Twenty client (the configured budget, shared limiter)."""
+    from core.clock import SystemClock
+    from core.rollback import rollback
+
+    with _StopOnInterrupt() as stop:
+        return _checks_call(
+            _checks_client(workspace),
+            lambda client: rollback(
+                workspace.store,
+                client,
+                client,
+                options,
+                clock=SystemClock(),
+                should_stop=lambda: stop.requested,
+            ),
+        )
+
+
+def _print_rollback_plan(workspace: Any, scope: Any, schema: bool) -> None:
+    from core.rollback import plan_records, plan_schema
+
+    counts: dict[str, int] = {}
+    for line in plan_records(workspace.store.connection, scope):
+        counts[line.action] = counts.get(line.action, 0) + 1
+        action = "restore" if line.action == "restore_before_image" else line.action
+        text = f"{action:<8} {line.object_name:<14} {line.destination_id}  {line.stream_id}"
+        if line.fields:
+            text += f"  fields: {', '.join(line.fields)}"
+        if line.soft_delete_after:
+            text += "  then soft-delete"
+        if line.in_doubt:
+            text += "  (interrupted: checked in Twenty first)"
+        click.echo(text)
+    steps = plan_schema(workspace.store) if schema else []
+    for step in steps:
+        name = f"{step.object_name}.{step.field_name}" if step.field_name else step.object_name
+        extra = f" (with {len(step.with_fields)} field(s))" if step.with_fields else ""
+        click.echo(f"{step.change:<8} {name} {step.metadata_id}{extra}")
+    summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "nothing to undo"
+    click.echo(f"plan: {summary}" + (f"; {len(steps)} schema change(s)" if schema else ""))
+    click.echo("dry run: nothing was changed")
+
+
+def _print_rollback_result(result: Any) -> None:
+    for conflict in result.conflicts:
+        what = "gone from Twenty" if conflict.missing else f"edited: {', '.join(conflict.fields)}"
+        click.echo(
+            f"conflict {conflict.stream_id} {conflict.destination_id} {what} "
+            f"({conflict.resolution.replace('_', ' ')})"
+        )
+    for failure in result.failures:
+        click.echo(f"failed {failure.stream_id} {failure.destination_id}: {failure.code}")
+    counts = ", ".join(f"{k} {v}" for k, v in result.counts.items() if v)
+    click.echo(
+        f"rollback {result.rollback_id}: {result.outcome}; {counts or 'nothing to undo'} "
+        f"({result.seconds:.1f} s)"
+    )
+    if result.conflicts:
+        click.echo("records left alone were edited in Twenty after us: check them, or --force")
+    if result.failures or result.outcome != "completed":
+        click.echo("run `ferry rollback` again to finish: it resumes where it stopped")
+    if result.schema is not None and result.schema.options_left:
+        click.echo(f"{result.schema.options_left} option addition(s) to existing fields were left")
+
 
 # --- reports --------------------------------------------------------------------------------
 

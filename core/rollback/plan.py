@@ -1,0 +1,264 @@
+"""What a rollback must undo, read from the event store, newest first.
+
+A record is undone when it is in Twenty by our doing (`loaded`, `verified`, `verify_failed`)
+and has a RecordLoaded in scope after its last RecordRolledBack. Its first such load decides
+the action: `created` -> delete it permanently; `updated`/`linked` -> put back the
+before-image of that load, only for the fields our writes in scope sent, and soft-delete it
+again when that load restored it from soft deletion. Records left `rolling_back` by an
+interrupted rollback are finished first, under the scope of the rollback that started them.
+
+Records come in chunks ordered by the position of that first load, descending: children
+(task and note targets, records pointing at a parent) were loaded after their parents, so
+they are undone before them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal
+
+import msgspec
+
+from events.types import (
+    RecordLoaded,
+    RecordRolledBack,
+    RecordTransformed,
+    RollbackRequested,
+    RunStarted,
+    decode,
+)
+
+__all__ = ["IN_TWENTY", "RollbackItem", "RollbackScope", "plan_chunks", "scope_of_rollback"]
+
+IN_TWENTY = ("loaded", "verified", "verify_failed")
+Action = Literal["delete", "restore_before_image"]
+
+
+class RollbackScope(msgspec.Struct, frozen=True, kw_only=True):
+    """Which of our writes to undo; every given criterion must hold (none: all of them).
+
+    Attributes:
+        run_id: only writes recorded by this run.
+        entity: only records of this source entity (`patient`).
+        since: only writes recorded at or after this ISO-8601 UTC instant.
+    """
+
+    run_id: str | None = None
+    entity: str | None = None
+    since: str | None = None
+
+    def options(self) -> dict[str, str]:
+        """The scope as RunStarted options (for resuming under the same scope)."""
+        return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not None}
+
+
+class RollbackItem(msgspec.Struct, frozen=True, kw_only=True):
+    """One record to undo.
+
+    Attributes:
+        stream_id: the record's stream (`patient:10480`).
+        version: the stream's current version (for the store's optimistic check).
+        object_plural / object_singular: the Twenty object.
+        destination_id: the Twenty record id.
+        action: `delete` (we created it) or `restore_before_image` (we changed it).
+        restore: field -> value before our first write in scope (patient values: never
+            printed or logged; only the keys are shown).
+        soft_delete_after: our first write restored it from soft deletion.
+        written: what our last write in scope sent (to tell whether someone edited it since).
+        pending: the action of a RollbackRequested without outcome (None: not in doubt).
+        position: the position of the first load in scope (the order key).
+    """
+
+    stream_id: str
+    version: int
+    object_plural: str
+    object_singular: str
+    destination_id: str
+    action: Action
+    restore: dict[str, Any] = msgspec.field(default_factory=dict)
+    soft_delete_after: bool = False
+    written: dict[str, Any] = msgspec.field(default_factory=dict)
+    pending: str | None = None
+    position: int = 0
+
+
+_CANDIDATES = """
+SELECT r.stream_id, MIN(e.position) AS first FROM record_state r
+JOIN events e ON e.stream_id = r.stream_id AND e.type = 'RecordLoaded'
+WHERE r.state IN ({states}) AND e.position > COALESCE((
+    SELECT MAX(x.position) FROM events x
+    WHERE x.stream_id = r.stream_id AND x.type = 'RecordRolledBack'), 0){extra}
+GROUP BY r.stream_id ORDER BY first DESC
+"""
+
+
+def _candidates(conn: sqlite3.Connection, scope: RollbackScope, states: Sequence[str]) -> list[str]:
+    extra, params = "", []
+    for clause, value in (
+        (" AND r.entity = ?", scope.entity),
+        (" AND e.run_id = ?", scope.run_id),
+        (" AND e.recorded_at >= ?", scope.since),
+    ):
+        if value is not None:
+            extra += clause
+            params.append(value)
+    marks = ",".join(f"'{s}'" for s in states)
+    sql = _CANDIDATES.format(states=marks, extra=extra)
+    return [row[0] for row in conn.execute(sql, params)]
+
+
+def scope_of_rollback(conn: sqlite3.Connection, rollback_id: str) -> RollbackScope:
+    """The scope a rollback run was started with (empty when unknown)."""
+    sql = "SELECT data FROM events WHERE stream_id = ? AND type = 'RunStarted' LIMIT 1"
+    row = conn.execute(sql, (f"run:{rollback_id}",)).fetchone()
+    if row is None:
+        return RollbackScope()
+    started = decode(row[0])
+    assert isinstance(started, RunStarted)
+    options = started.options
+    return RollbackScope(
+        run_id=options.get("run_id"), entity=options.get("entity"), since=options.get("since")
+    )
+
+
+def plan_chunks(
+    conn: sqlite3.Connection, scope: RollbackScope, *, chunk: int = 100
+) -> Iterator[list[RollbackItem]]:
+    """Chunks of records to undo: interrupted ones first, then newest first.
+
+    Each chunk is read completely before it is yielded, so the caller may append events
+    (which move these records on) between chunks.
+    """
+    interrupted = _candidates(conn, RollbackScope(entity=scope.entity), ["rolling_back"])
+    fresh = _candidates(conn, scope, IN_TWENTY)
+    scopes: dict[str, RollbackScope] = {}
+    for ids, is_resume in ((interrupted, True), (fresh, False)):
+        for start in range(0, len(ids), chunk):
+            items = _items(conn, ids[start : start + chunk], scope, scopes, is_resume)
+            if items:
+                yield items
+
+
+def _items(
+    conn: sqlite3.Connection,
+    stream_ids: list[str],
+    scope: RollbackScope,
+    scopes: dict[str, RollbackScope],
+    is_resume: bool,
+) -> list[RollbackItem]:
+    events = _stream_events(conn, stream_ids)
+    drafts: list[tuple[RollbackItem, dict[str, str]]] = []
+    for stream_id in stream_ids:
+        trail = events.get(stream_id, [])
+        own = scope
+        if is_resume:
+            rollback_id = _pending_rollback(trail)
+            if rollback_id is not None:
+                if rollback_id not in scopes:
+                    scopes[rollback_id] = scope_of_rollback(conn, rollback_id)
+                own = scopes[rollback_id]
+        draft = _item(stream_id, trail, own)
+        if draft is not None:
+            drafts.append(draft)
+    parents = {parent for _, refs in drafts for parent in refs.values()}
+    states = _states(conn, {item.stream_id for item, _ in drafts} | parents)
+    return [
+        msgspec.structs.replace(
+            item,
+            version=states.get(item.stream_id, (0, None))[0],
+            written={**item.written, **{f: states.get(p, (0, None))[1] for f, p in refs.items()}},
+        )
+        for item, refs in drafts
+    ]
+
+
+Trail = list[tuple[int, str | None, str, Any]]  # (position, run_id, recorded_at, event)
+
+
+def _stream_events(conn: sqlite3.Connection, stream_ids: list[str]) -> dict[str, Trail]:
+    marks = ",".join("?" * len(stream_ids))
+    sql = (
+        "SELECT stream_id, position, run_id, recorded_at, data, version FROM events "
+        f"WHERE stream_id IN ({marks}) AND type IN ('RecordTransformed', 'RecordLoaded', "
+        "'RollbackRequested', 'RecordRolledBack') ORDER BY position"
+    )
+    found: dict[str, Trail] = {}
+    for stream_id, position, run_id, recorded_at, data, _ in conn.execute(sql, stream_ids):
+        found.setdefault(stream_id, []).append((position, run_id, recorded_at, decode(data)))
+    return found
+
+
+def _pending_rollback(trail: Trail) -> str | None:
+    for _, _, _, event in reversed(trail):
+        if isinstance(event, RecordRolledBack):
+            return None
+        if isinstance(event, RollbackRequested):
+            return event.rollback_id
+    return None
+
+
+def _in_scope(scope: RollbackScope, run_id: str | None, recorded_at: str) -> bool:
+    if scope.run_id is not None and run_id != scope.run_id:
+        return False
+    return scope.since is None or recorded_at >= scope.since
+
+
+def _item(
+    stream_id: str, trail: Trail, scope: RollbackScope
+) -> tuple[RollbackItem, dict[str, str]] | None:
+    """The record's action from its events after its last rollback (with the refs of its last
+    write, resolved by the caller), or None when nothing of it is in scope."""
+    transform: RecordTransformed | None = None
+    loads: list[tuple[int, RecordLoaded, RecordTransformed | None]] = []
+    pending: str | None = None
+    for position, run_id, recorded_at, event in trail:
+        if isinstance(event, RecordTransformed):
+            transform = event
+        elif isinstance(event, RecordRolledBack):
+            loads, pending = [], None
+        elif isinstance(event, RollbackRequested):
+            pending = event.action
+        elif isinstance(event, RecordLoaded) and _in_scope(scope, run_id, recorded_at):
+            loads.append((position, event, transform))
+    if not loads or loads[-1][2] is None:
+        return None
+    position, first, _ = loads[0]
+    last_transform = loads[-1][2]
+    assert last_transform is not None
+    written = dict(last_transform.payload)
+    changed: set[str] = set()
+    for _, _, sent in loads:
+        if sent is not None:
+            changed.update(sent.payload, sent.refs)
+    before = first.before_image or {}
+    is_delete = first.outcome == "created"
+    item = RollbackItem(
+        stream_id=stream_id,
+        version=0,
+        object_plural=last_transform.target_plural,
+        object_singular=last_transform.target_object,
+        destination_id=loads[-1][1].destination_id,
+        action="delete" if is_delete else "restore_before_image",
+        restore={} if is_delete else {k: before[k] for k in sorted(changed) if k in before},
+        soft_delete_after=first.was_soft_deleted and not is_delete,
+        written=written,
+        pending=pending,
+        position=position,
+    )
+    return item, dict(last_transform.refs)
+
+
+def _states(conn: sqlite3.Connection, stream_ids: set[str]) -> dict[str, tuple[int, str | None]]:
+    """version and Twenty id of each given stream."""
+    found: dict[str, tuple[int, str | None]] = {}
+    ids = sorted(stream_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        sql = (
+            "SELECT stream_id, version, destination_id FROM record_state "
+            f"WHERE stream_id IN ({marks})"
+        )
+        found.update({s: (v, d) for s, v, d in conn.execute(sql, chunk)})
+    return found

@@ -1,0 +1,253 @@
+"""Undoing one record in Twenty, recorded like a load: the intent first, the outcome after.
+
+For every write: RollbackRequested is appended, the request is sent, RecordRolledBack is
+appended. A record in doubt (`rolling_back` after a crash) is looked up first: found already
+deleted, or already back to its before-image, it gets RecordRolledBack(already_done) without
+a write. Every write here is idempotent (a permanent delete answered 404 was done; a PATCH of
+the before-image or a soft delete can be repeated), so an unknown outcome is simply retried.
+
+A record whose current values differ from what we last wrote (per the comparison rules of
+`core.pipeline.comparison`) was edited in Twenty after us: it is reported as a conflict
+(ConflictDetected) and left alone, unless `force`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+import msgspec
+
+from core.pipeline.comparison import compare_record
+from core.ports.destination import (
+    Destination,
+    Record,
+    RecordNotFoundError,
+    RecordRejectedError,
+    WriteOutcomeUnknownError,
+)
+from core.rollback.plan import RollbackItem
+from events.store import EventStore, NewEvent
+from events.types import ConflictDetected, Event, RecordRolledBack, RollbackRequested
+
+__all__ = ["Conflict", "Failure", "RecordUndoer", "UndoCounts"]
+
+RETRIES = 6
+RolledAction = Literal["delete", "restore_before_image", "soft_delete"]
+
+
+class Conflict(msgspec.Struct, frozen=True, kw_only=True):
+    """A record changed in Twenty since our last write (names only, never values)."""
+
+    stream_id: str
+    destination_id: str
+    fields: tuple[str, ...] = ()
+    missing: bool = False
+    resolution: Literal["left_alone", "overwritten"] = "left_alone"
+
+
+class Failure(msgspec.Struct, frozen=True, kw_only=True):
+    """A record whose rollback write failed; it stays `rolling_back` for the next rollback."""
+
+    stream_id: str
+    destination_id: str
+    code: str
+    message: str
+
+
+class UndoCounts(msgspec.Struct, kw_only=True):
+    """What happened to the records, for RunFinished and the operator."""
+
+    deleted: int = 0
+    restored: int = 0
+    soft_deleted: int = 0
+    already_done: int = 0
+    conflicts: int = 0
+    failed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The counts by name."""
+        return msgspec.structs.asdict(self)
+
+
+class _Unsettled(Exception):
+    """A write still had an unknown outcome after every retry."""
+
+
+class RecordUndoer:
+    """Undoes RollbackItems in a Destination, recording every step in the EventStore."""
+
+    def __init__(
+        self, store: EventStore, destination: Destination, rollback_id: str, *, force: bool
+    ) -> None:
+        self._store = store
+        self._destination = destination
+        self._rollback_id = rollback_id
+        self._force = force
+        self._versions: dict[str, int] = {}
+        self.counts = UndoCounts()
+        self.conflicts: list[Conflict] = []
+        self.failures: list[Failure] = []
+
+    def _record(self, item: RollbackItem, event: Event) -> None:
+        version = self._versions.get(item.stream_id, item.version)
+        self._store.append(
+            [NewEvent(item.stream_id, event, expected_version=version)], run_id=self._rollback_id
+        )
+        self._versions[item.stream_id] = version + 1
+
+    def _intent(self, item: RollbackItem, action: RolledAction) -> None:
+        self._record(
+            item,
+            RollbackRequested(
+                rollback_id=self._rollback_id, action=action, destination_id=item.destination_id
+            ),
+        )
+
+    def _done(self, item: RollbackItem, action: RolledAction, *, already_done: bool) -> None:
+        self._record(
+            item,
+            RecordRolledBack(
+                action=action, destination_id=item.destination_id, already_done=already_done
+            ),
+        )
+        if already_done:
+            self.counts.already_done += 1
+
+    async def current(self, items: list[RollbackItem]) -> dict[str, Record]:
+        """The items' records as Twenty holds them now (soft-deleted ones too), by id."""
+        found: dict[str, Record] = {}
+        by_object: dict[str, list[str]] = {}
+        for item in items:
+            by_object.setdefault(item.object_plural, []).append(item.destination_id)
+        for plural, ids in by_object.items():
+            for record in await self._destination.find_by_ids(plural, ids, include_deleted=True):
+                found[str(record["id"])] = record
+        return found
+
+    async def undo(self, item: RollbackItem, current: Record | None) -> None:
+        """Undo one record given its current state in Twenty (None: not there)."""
+        try:
+            if item.action == "delete":
+                await self._undo_create(item, current)
+            else:
+                await self._undo_change(item, current)
+        except _Unsettled as unsettled:
+            self._fail(item, "OUTCOME_UNKNOWN", str(unsettled))
+        except RecordRejectedError as refused:
+            self._fail(item, f"HTTP_{refused.status}", refused.message)
+
+    def _fail(self, item: RollbackItem, code: str, message: str) -> None:
+        self.counts.failed += 1
+        self.failures.append(
+            Failure(
+                stream_id=item.stream_id,
+                destination_id=item.destination_id,
+                code=code,
+                message=message,
+            )
+        )
+
+    async def _undo_create(self, item: RollbackItem, current: Record | None) -> None:
+        if current is None:
+            self._done(item, "delete", already_done=True)
+            return
+        if self._conflicts(item, edited_fields(item.written, current)):
+            return
+        self._intent(item, "delete")
+        gone = await self._settle(
+            lambda: self._destination.delete_one(
+                item.object_plural, item.destination_id, soft=False
+            )
+        )
+        self._done(item, "delete", already_done=gone)
+        if not gone:
+            self.counts.deleted += 1
+
+    async def _undo_change(self, item: RollbackItem, current: Record | None) -> None:
+        if current is None:
+            self._conflict(item, (), missing=True)
+            return
+        is_deleted = current.get("deletedAt") is not None
+        back = not edited_fields(item.restore, current)
+        if item.pending != "soft_delete" and not back:
+            edited = edited_fields(item.written, current)
+            if is_deleted:
+                edited = [*edited, "deletedAt"]
+            if self._conflicts(item, edited):
+                return
+            self._intent(item, "restore_before_image")
+            gone = await self._settle(
+                lambda: self._destination.update_one(
+                    item.object_plural, item.destination_id, item.restore
+                )
+            )
+            if gone:  # deleted by someone between our read and our write
+                self._conflict(item, (), missing=True)
+                return
+            self.counts.restored += 1
+        if not item.soft_delete_after:
+            self._done(item, "restore_before_image", already_done=back)
+            return
+        if is_deleted:
+            self._done(item, "soft_delete", already_done=True)
+            return
+        self._intent(item, "soft_delete")
+        await self._settle(
+            lambda: self._destination.delete_one(item.object_plural, item.destination_id, soft=True)
+        )
+        self.counts.soft_deleted += 1
+        self._done(item, "soft_delete", already_done=False)
+
+    def _conflicts(self, item: RollbackItem, fields: list[str]) -> bool:
+        """Report the edited fields; True when the record must be left alone."""
+        if not fields:
+            return False
+        self._conflict(item, tuple(fields), missing=False)
+        return not self._force
+
+    def _conflict(self, item: RollbackItem, fields: tuple[str, ...], *, missing: bool) -> None:
+        resolution: Literal["left_alone", "overwritten"] = (
+            "overwritten" if self._force and not missing else "left_alone"
+        )
+        conflict = Conflict(
+            stream_id=item.stream_id,
+            destination_id=item.destination_id,
+            fields=fields,
+            missing=missing,
+            resolution=resolution,
+        )
+        self.conflicts.append(conflict)
+        self.counts.conflicts += 1
+        event = ConflictDetected(
+            stream_id=item.stream_id,
+            destination_id=item.destination_id,
+            command="rollback",
+            fields=list(fields),
+            missing=missing,
+            resolution=resolution,
+        )
+        run_stream = f"run:{self._rollback_id}"
+        self._store.append([NewEvent(run_stream, event)], run_id=self._rollback_id)
+
+    async def _settle(self, write: Callable[[], Awaitable[Any]]) -> bool:
+        """Send an idempotent write until its outcome is known; True when it found nothing.
+
+        Raises:
+            _Unsettled: the outcome stayed unknown after every retry.
+            RecordRejectedError: Twenty refused the write.
+        """
+        for _ in range(RETRIES):
+            try:
+                await write()
+                return False
+            except RecordNotFoundError:
+                return True
+            except WriteOutcomeUnknownError as unknown:
+                last = unknown
+        raise _Unsettled(str(last))
+
+
+def edited_fields(written: dict[str, Any], current: Record) -> list[str]:
+    """The leaf paths whose current value is not the one written (Twenty's normalisations)."""
+    return [check.path for check in compare_record(written, current) if not check.agrees]
