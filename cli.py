@@ -299,7 +299,7 @@ def trail_command(context: Context, stream_id: str, show_data: bool) -> None:
         facts = msgspec.to_builtins(stored.event)
         facts.pop("type", None)
         if not show_data:
-            for private in ("row", "payload", "before_image"):
+            for private in ("row", "payload", "before_image", "diffs"):
                 if facts.get(private):
                     facts[private] = f"<{len(facts[private])} fields hidden; --show-data>"
         detail = ", ".join(f"{k}={v}" for k, v in facts.items() if v not in (None, "", [], {}))
@@ -352,7 +352,12 @@ def fixtures() -> None:
 
 
 @fixtures.command("generate")
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write the export into (created if missing).",
+)
 @click.option("--patients", default=1000, show_default=True, type=click.IntRange(min=1))
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--locations", default=2, show_default=True, type=click.IntRange(1, 20))
@@ -1068,14 +1073,20 @@ def _require_sample_approval(context: Context, skip: bool) -> None:
     """`ferry run` needs an approved sample unless told otherwise."""
     if skip:
         return
-    from core.pipeline.approval import is_sample_approved
+    from core.mapping.gate import confirmed_hash
+    from core.pipeline.approval import is_sample_approved as approval_recorded
+    from core.pipeline.sample_approval import is_sample_approved
 
     with _open_store(context) as store:
-        approved = is_sample_approved(store)
-    if not approved:
+        # The approval must be on record and match the current diff and confirmed mapping:
+        # a new sample or a changed mapping voids it.
+        recorded = approval_recorded(store, confirmed_hash(store))
+        current = is_sample_approved(context.workdir / "reports", confirmed_hash(store))
+    if not (recorded and current):
         raise click.ClickException(
-            "no approved sample: run `ferry sample`, review reports/sample-diff.html, then "
-            "`ferry sample approve` (or pass --without-sample-approval)"
+            "no approved sample for the current mapping: run `ferry sample`, review "
+            "reports/sample-diff.html, then `ferry sample approve` "
+            "(or pass --without-sample-approval)"
         )
 
 
@@ -1349,7 +1360,9 @@ def sample_approve_command(context: Context, user: str | None, accept_difference
     )
     if context.store_path.exists():  # the audit trail: SampleApproved in the event log
         with _open_store(context) as store:
-            record_approval(store, approval.run_id, approval.diff_hash, approval.user)
+            record_approval(
+                store, approval.run_id, approval.diff_hash, approval.user, approval.mapping_hash
+            )
     click.echo(
         f"sample run {approval.run_id} approved by {approval.user} at {approval.approved_at} "
         f"(diff {approval.diff_hash[:12]})"

@@ -84,11 +84,13 @@ class SampleApproved(Event, frozen=True, kw_only=True):
         run_id: the sample run that was reviewed.
         diff_hash: SHA-256 of the diff report (CSV) that was reviewed.
         user: who approved.
+        mapping_hash: the confirmed mapping the sample ran with.
     """
 
     run_id: str
     diff_hash: str
     user: str
+    mapping_hash: str = ""
 
 
 class RunStarted(Event, frozen=True, kw_only=True):

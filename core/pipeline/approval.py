@@ -1,4 +1,8 @@
-"""The sample approval gate: `ferry run` starts only after a reviewed sample was approved."""
+"""The sample approval on record: SampleApproved events, the auditor's view of the gate.
+
+`ferry sample approve` appends one; `ferry run` needs the latest one to match the confirmed
+mapping (and `core.pipeline.sample_approval` checks that the reviewed diff is the current one).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,11 @@ from events.store import EventStore, NewEvent
 from events.types import SampleApproved
 
 
-def approve_sample(store: EventStore, run_id: str, diff_hash: str, user: str) -> SampleApproved:
+def approve_sample(
+    store: EventStore, run_id: str, diff_hash: str, user: str, mapping_hash: str = ""
+) -> SampleApproved:
     """Record that `user` approved the sample run `run_id` whose diff hashes to `diff_hash`."""
-    event = SampleApproved(run_id=run_id, diff_hash=diff_hash, user=user)
+    event = SampleApproved(run_id=run_id, diff_hash=diff_hash, user=user, mapping_hash=mapping_hash)
     store.append([NewEvent("migration", event)])
     return event
 
@@ -22,6 +28,9 @@ def last_approval(store: EventStore) -> SampleApproved | None:
     return found
 
 
-def is_sample_approved(store: EventStore) -> bool:
-    """True once a sample was approved in this work directory."""
-    return last_approval(store) is not None
+def is_sample_approved(store: EventStore, mapping_hash: str | None = None) -> bool:
+    """True when a sample was approved (under `mapping_hash`, when given)."""
+    approval = last_approval(store)
+    if approval is None:
+        return False
+    return mapping_hash is None or approval.mapping_hash == mapping_hash

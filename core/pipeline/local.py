@@ -110,33 +110,36 @@ class LocalStage:
     ) -> LocalSummary:
         """Process every row; returns the counts. Stops between chunks when asked."""
         summary = LocalSummary()
+        # Keys met so far in this pass over the entity's rows: the first row with a key owns
+        # its stream; a later row with the same key is rejected on a stream of its own
+        # (named by its line), so the duplicate never overwrites the first one, in any run.
+        # One entry per row of one entity: the only state that grows with the export.
+        seen: set[str] = set()
         for chunk in _chunks(rows, self._chunk_size):
             if self._should_stop():
                 break
-            self._process(chunk, summary)
+            self._process(chunk, summary, seen)
             on_chunk(len(chunk))
         return summary
 
-    def _process(self, chunk: list[SourceRow], summary: LocalSummary) -> None:
-        conn = self._store.connection
-        streams = [_stream_of(row) for row in chunk]
-        known = _known(conn, streams)
+    def _process(self, chunk: list[SourceRow], summary: LocalSummary, seen: set[str]) -> None:
+        streams = [self._own_stream(row, seen) for row in chunk]
+        known = _known(self._store.connection, [sid for sid, _ in streams])
         events: list[NewEvent] = []
-        staged: dict[str, str] = {}  # streams settled earlier in this chunk -> state
         outcomes: list[tuple[str, SourceRow, Outcome]] = []
-        for stream_id, row in zip(streams, chunk, strict=True):
+        for (stream_id, is_duplicate), row in zip(streams, chunk, strict=True):
             summary.read += 1
             state, content_hash = known.get(stream_id, (None, None))
             if content_hash == row.content_hash and state not in ("extracted", "transformed"):
                 summary.unchanged += 1
                 continue
-            if stream_id in staged:  # the same key twice in one export: the first one wins
-                duplicate = Reason("", "DUPLICATE_KEY", "the same key appears on an earlier line")
+            if is_duplicate:
+                message = "the same key appears on an earlier line; that row is migrated"
+                duplicate = Reason("", "DUPLICATE_KEY", message)
                 outcomes.append((stream_id, row, Rejected(reasons=[duplicate])))
                 continue
             outcome = validate(transform(row, self._context), self._spec)
             outcomes.append((stream_id, row, outcome))
-            staged[stream_id] = "pending"
         parents = self._parent_states(outcomes)
         # Records transformed in this very chunk count as present for their children (a task
         # and its targets, a patient and a guarantor further down the same chunk).
@@ -147,6 +150,17 @@ class LocalStage:
             events.extend(self._events(stream_id, row, outcome, parents, summary))
         if events:
             self._store.append(events, run_id=self._run_id)
+
+    @staticmethod
+    def _own_stream(row: SourceRow, seen: set[str]) -> tuple[str, bool]:
+        """The row's stream, and whether its key was already taken by an earlier row."""
+        stream_id = row.stream_id
+        if stream_id is None:
+            return _stream_of(row), False
+        if stream_id in seen:
+            return f"{row.entity}:@{row.file}:{row.line}", True
+        seen.add(stream_id)
+        return stream_id, False
 
     def _parent_states(
         self, outcomes: list[tuple[str, SourceRow, Outcome]]
