@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.run.conftest import VOLATILE, invoke, key_env, prepare
 
@@ -196,3 +197,27 @@ def differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
                         f"{plural} {record_id}.{field}: {old.get(field)!r} -> {new.get(field)!r}"
                     )
     return found
+
+
+class Migrated:
+    """A seeded sandbox, its content before the migration, and the migrated work directory."""
+
+    def __init__(self, sandbox: Any, workdir: Path, before: dict[str, Any]) -> None:
+        self.sandbox = sandbox
+        self.workdir = workdir
+        self.before = before
+
+    def now(self) -> dict[str, Any]:
+        """The sandbox's content now."""
+        return snapshot(self.sandbox.rest_url, self.sandbox.api_key)
+
+
+@pytest.fixture
+def migrated(twenty_sandbox: Any, key_env: Any, tmp_path: Path) -> Migrated:
+    """The small bundle migrated with `link` into a seeded sandbox."""
+    key_env(twenty_sandbox.api_key)
+    seed(twenty_sandbox.rest_url, twenty_sandbox.api_key)
+    workdir = prepare(tmp_path / "wd", twenty_sandbox.base_url)
+    before = snapshot(twenty_sandbox.rest_url, twenty_sandbox.api_key)
+    invoke(workdir, "run", "--without-sample-approval")
+    return Migrated(twenty_sandbox, workdir, before)

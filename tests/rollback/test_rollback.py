@@ -5,14 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from click.testing import CliRunner
-
 from adapters.twenty_sandbox import SandboxHandle
-from cli import ferry
 from core.lifecycle import Lifecycle
 from events.audit import verify_chain
 from events.store import EventStore
-from tests.rollback.conftest import differences, migrate, seed, snapshot
+from tests.rollback.conftest import differences, seed, snapshot
 from tests.run.conftest import invoke, prepare
 
 
