@@ -840,9 +840,18 @@ def map_diff(context: Context) -> None:
     default=None,
     help="Name of the environment variable holding the API key (default TWENTY_API_KEY).",
 )
+@click.option(
+    "--placeholder-owner",
+    default=None,
+    help="Email of the workspace member who gets assignments no provider matches.",
+)
 @pass_context
 def init_command(
-    context: Context, source_path: Path, twenty_url: str | None, api_key_env: str | None
+    context: Context,
+    source_path: Path,
+    twenty_url: str | None,
+    api_key_env: str | None,
+    placeholder_owner: str | None,
 ) -> None:
     """Create the work directory: ferry.toml, ferry.db (with the migration's id space), reports/."""
     from core.config import WorkspaceConfig, override
@@ -850,7 +859,11 @@ def init_command(
 
     config = override(
         WorkspaceConfig(source=str(source_path.resolve())),
-        **{"twenty.url": twenty_url, "twenty.api_key_env": api_key_env},
+        **{
+            "twenty.url": twenty_url,
+            "twenty.api_key_env": api_key_env,
+            "run.placeholder_owner": placeholder_owner,
+        },
     )
     workspace = init_workspace(context.workdir, config, ferry_version=_version())
     workspace.close()
@@ -902,6 +915,8 @@ class _RichProgress:
         self._tasks: dict[tuple[str, str], Any] = {}
 
     def stage(self, entity: str, stage: str, total: int | None) -> None:
+        if total == 0:
+            return  # nothing to load for this entity: no empty bar
         self._tasks[(entity, stage)] = self.bars.add_task(
             f"{stage:<5} {entity}", total=total, rate=""
         )
@@ -1407,7 +1422,200 @@ def _run_sample(context: Context, size: int | None, seed: int, overrides: dict[s
     return selection, info, [reports / DIFF_HTML, reports / DIFF_CSV]
 
 
+_REPO_FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _demo_steps(workdir: Path, export: Path, url: str, key_env: str) -> list[tuple[str, list[str]]]:
+    """The whole flow an operator runs, as the commands they would type."""
+    return [
+        (
+            "create the work directory",
+            [
+                "init",
+                "--source",
+                str(export),
+                "--twenty-url",
+                url,
+                "--api-key-env",
+                key_env,
+                "--placeholder-owner",
+                "office@brightsmiles.example",
+            ],
+        ),
+        (
+            "audit the export",
+            ["source", "audit", str(export), "--out", str(workdir / "reports" / "source-audit.md")],
+        ),
+        ("propose the field map", ["map", "propose", str(export)]),
+        ("confirm the field map", ["map", "confirm", "--user", "demo"]),
+        ("create the custom objects and fields", ["schema", "apply"]),
+        ("match providers to workspace members", ["members", "check"]),
+        ("run a sample and diff it field by field", ["sample", "--size", "5"]),
+        ("approve the sample", ["sample", "approve", "--user", "demo"]),
+        ("migrate everything", ["run"]),
+        ("read everything back and reconcile", ["verify"]),
+        ("check the tamper-evident event log", ["events", "verify"]),
+    ]
+
+
+@ferry.command("demo")
+@click.option(
+    "--bundle",
+    type=click.Choice(["small_cp1252", "small_utf8"]),
+    default="small_cp1252",
+    show_default=True,
+    help="Which bundled fixture export to migrate.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Fresh work directory for the demo (default: ./ferry-demo-<time>).",
+)
+def demo_command(bundle: str, out: Path | None) -> None:
+    """The whole flow on the bundled fixtures, against an embedded Twenty sandbox."""
+    import secrets
+    import time
+
+    from adapters.twenty_sandbox import SandboxConfig, running_sandbox
+
+    export = _REPO_FIXTURES / "dental_exec" / bundle
+    if not export.exists():
+        raise click.ClickException(
+            f"the bundled fixtures are missing at {export}; run from a checkout"
+        )
+    workdir = out or Path(f"ferry-demo-{time.strftime('%Y%m%d-%H%M%S')}")
+    if workdir.exists() and any(workdir.iterdir()):
+        raise click.ClickException(f"{workdir} is not empty; the demo needs a fresh directory")
+    key_env, started = "FERRY_DEMO_API_KEY", time.monotonic()
+    config = SandboxConfig(
+        api_key=secrets.token_urlsafe(24),
+        port=0,
+        members_csv=_REPO_FIXTURES / "demo" / "members.csv",
+    )
+    with running_sandbox(config) as sandbox:
+        os.environ[key_env] = sandbox.api_key
+        click.echo(f"embedded Twenty sandbox on {sandbox.base_url} (stopped at the end)")
+        steps = _demo_steps(workdir, export, sandbox.base_url, key_env)
+        for number, (title, args) in enumerate(steps, 1):
+            click.secho(f"\n[{number}/{len(steps)}] {title}: ferry {' '.join(args[:2])}", bold=True)
+            try:
+                ferry.main(args=["--workdir", str(workdir), *args], standalone_mode=False)
+            except click.ClickException as error:
+                raise click.ClickException(
+                    f"step {number} ({title}) failed: {error.format_message()}"
+                ) from error
+        stats = sandbox.stats()
+    reports = workdir / "reports"
+    click.secho(
+        f"\ndemo finished in {time.monotonic() - started:.0f} s; sandbox stopped", bold=True
+    )
+    click.echo(f"  {stats['requests']} requests to Twenty, {stats['throttled']} throttled")
+    click.echo(f"  work directory: {workdir} (ferry.db, ferry.toml, mapping.toml)")
+    for name in ("source-audit.md", "sample-diff.html", "reconciliation.md"):
+        click.echo(f"  report: {reports / name}")
+    click.echo(f"  run reports: {reports}/run-*.md; try `ferry --workdir {workdir} status`")
+
+
 # --- delta: changes made in Dental-Exec during the cutover ---------------------------------
+
+
+@ferry.command("delta")
+@click.argument("new_export", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--dry-run", is_flag=True, help="Print every write that would be sent; send and record nothing."
+)
+@click.option(
+    "--apply-deletes",
+    is_flag=True,
+    help="Soft-delete in Twenty the records removed or deleted in the source.",
+)
+@click.option(
+    "--force", is_flag=True, help="Overwrite records edited in Twenty since our last write."
+)
+@_run_overrides
+@pass_context
+def delta_command(
+    context: Context,
+    new_export: Path,
+    dry_run: bool,
+    apply_deletes: bool,
+    force: bool,
+    twenty_url: str | None,
+    api_key_env: str | None,
+    rate_limit: str | None,
+    batch_size: int | None,
+) -> None:
+    """Send only what changed in Dental-Exec since the last run (delta bundle or full export)."""
+    import anyio
+
+    from adapters.dental_exec import open_export
+    from core.clock import SystemClock
+    from core.pipeline.delta import DeltaOptions
+    from core.pipeline.delta_apply import apply_delta
+    from core.pipeline.delta_report import render_delta_report
+    from core.reports.files import write_private
+
+    options = DeltaOptions(dry_run=dry_run, apply_deletes=apply_deletes, force=force)
+    session = _session(
+        context, **_twenty_overrides(twenty_url, api_key_env, rate_limit, batch_size)
+    )
+    try:
+        export = open_export(new_export)
+        result = anyio.run(lambda: apply_delta(session, export, options, SystemClock()))
+        report = None
+        if not dry_run:
+            text = render_delta_report(result)
+            report = write_private(session.workspace.reports / f"delta-{result.run_id}.md", text)
+    finally:
+        session.workspace.close()
+    _print_delta(result, report)
+
+
+def _print_delta(result: Any, report: Path | None) -> None:
+    kind = "delta bundle" if result.is_delta else "full export"
+    for write in result.planned:
+        fields = ",".join(write.fields)
+        click.echo(f"would {write.operation} {write.object_plural} {write.destination_id} {fields}")
+    table = Table(
+        "entity", "read", "unchanged", "created", "updated", "up to date", "soft-deleted",
+        "failed", title=f"delta {result.run_id} ({kind}): {result.outcome}",
+    )  # fmt: skip
+    for entity in dict.fromkeys([*result.local, *result.created, *result.updated]):
+        local, made = result.local.get(entity), result.created.get(entity)
+        changed, gone = result.updated.get(entity), result.deleted.get(entity)
+        cells = [
+            local.read if local else 0, local.unchanged if local else 0,
+            made.created if made else 0, changed.updated + changed.restored if changed else 0,
+            changed.up_to_date if changed else 0, gone.soft_deleted if gone else 0,
+            (made.failed if made else 0) + (changed.failed if changed else 0),
+        ]  # fmt: skip
+        table.add_row(entity, *(f"{c:,}" for c in cells))
+    Console(width=max(Console().width, 120)).print(table)
+    sent = result.sent()
+    verb = "would send" if result.dry_run else "sent"
+    click.echo(
+        f"{verb}: {sent['created']} created, {sent['updated']} updated, "
+        f"{sent['soft_deleted']} soft-deleted; {len(result.conflicts)} conflict(s) left "
+        f"{'to --force' if result.conflicts else 'none'}"
+    )
+    for conflict in result.conflicts:
+        what = "missing in Twenty" if conflict.missing else ", ".join(conflict.fields)
+        click.echo(f"conflict {conflict.stream_id}: {what} ({conflict.resolution})")
+    if result.removed:
+        click.echo(f"removed in the source: {len(result.removed)} record(s)")
+    if result.deletes_pending:
+        click.echo(
+            f"{len(result.deletes_pending)} record(s) removed or deleted in the source are still "
+            "in Twenty: rerun with --apply-deletes to soft-delete them"
+        )
+    for name, mark in result.high_water.items():
+        click.echo(f"high-water {name}: {mark}")
+    if result.dry_run:
+        click.echo("dry run: nothing was sent to Twenty and nothing was recorded")
+    elif report is not None:
+        click.echo(f"report: {report}")
+
 
 # --- rollback -------------------------------------------------------------------------------
 
