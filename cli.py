@@ -109,33 +109,41 @@ def _instant_option(value: str | None) -> str | None:
 
 
 @ferry.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: entities, totals, runs.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: entities, totals, runs, next.")
 @pass_context
 def status_command(context: Context, as_json: bool) -> None:
-    """Records per entity and lifecycle state, and the runs so far."""
+    """Records per entity and state, the runs, failures, and what to do next."""
+    from core.status import advise
+
     with _open_store(context) as store:
         counts = status_counts(store.connection)
+        advice = advise(store.connection, counts)
     if as_json:
-        click.echo(msgspec.json.format(msgspec.json.encode(counts)).decode())
+        body = {**msgspec.to_builtins(counts), **msgspec.to_builtins(advice)}
+        click.echo(msgspec.json.format(msgspec.json.encode(body)).decode())
         return
-    console = Console()
+    console = Console(width=max(Console().width, 100))
     states = sorted(counts.totals)
     table = Table("entity", *states, "total", title=f"Records ({counts.events} events)")
     for entity, by_state in counts.entities.items():
         cells = [str(by_state.get(s, 0)) for s in states]
         table.add_row(entity, *cells, str(sum(by_state.values())))
-    table.add_row("all", *(str(counts.totals[s]) for s in states), str(sum(counts.totals.values())))
+    totals = [str(counts.totals[s]) for s in states]
+    table.add_row("all", *totals, str(sum(counts.totals.values())))
     console.print(table)
     for run in counts.runs[:5]:
-        pause = (
-            f", paused until {run['paused_until']} ({run['pause_reason']})"
-            if run["status"] == "paused"
-            else ""
-        )
+        pause = ""
+        if run["status"] == "paused":
+            pause = f", paused until {run['paused_until']} ({run['pause_reason']})"
         console.print(
             f"run {run['run_id']}: {run['status']}{pause}, {run['event_count']} events, "
             f"started {run['started_at']}"
         )
+    for state, codes in advice.failures.items():
+        listed = ", ".join(f"{code} {n}" for code, n in codes.items())
+        console.print(f"{state}: {listed}")
+    for step in advice.next_steps:
+        console.print(f"next: {step}")
 
 
 @ferry.group("events")
@@ -358,11 +366,29 @@ def fixtures() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory to write the export into (created if missing).",
 )
-@click.option("--patients", default=1000, show_default=True, type=click.IntRange(min=1))
-@click.option("--seed", default=1, show_default=True, type=int)
-@click.option("--locations", default=2, show_default=True, type=click.IntRange(1, 20))
 @click.option(
-    "--encoding", type=click.Choice(["cp1252", "utf-8"]), default="cp1252", show_default=True
+    "--patients",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Patients to generate; the other files follow realistic ratios.",
+)
+@click.option(
+    "--seed", default=1, show_default=True, type=int, help="Random seed: same seed, same bytes."
+)
+@click.option(
+    "--locations",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 20),
+    help="Practice locations in the export.",
+)
+@click.option(
+    "--encoding",
+    type=click.Choice(["cp1252", "utf-8"]),
+    default="cp1252",
+    show_default=True,
+    help="Windows-1252 (the default export) or UTF-8 (the Unicode option).",
 )
 @click.option(
     "--delta-from",
@@ -370,9 +396,27 @@ def fixtures() -> None:
     default=None,
     help="Write a delta of this base export instead of a full export.",
 )
-@click.option("--change-rate", default=0.05, show_default=True, type=click.FloatRange(0, 1))
-@click.option("--new-rate", default=0.02, show_default=True, type=click.FloatRange(0, 1))
-@click.option("--delete-rate", default=0.01, show_default=True, type=click.FloatRange(0, 1))
+@click.option(
+    "--change-rate",
+    default=0.05,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="With --delta-from: share of rows changed.",
+)
+@click.option(
+    "--new-rate",
+    default=0.02,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="With --delta-from: new rows, as a share of the base.",
+)
+@click.option(
+    "--delete-rate",
+    default=0.01,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="With --delta-from: share of rows deleted (soft or hard).",
+)
 def fixtures_generate(delta_from: Path | None, **options: Any) -> None:
     """Write a synthetic export (or, with --delta-from, a delta and its manifest)."""
     from adapters.dental_exec.delta import DeltaOptions, generate_delta
@@ -1596,8 +1640,7 @@ def _print_delta(result: Any, report: Path | None) -> None:
     verb = "would send" if result.dry_run else "sent"
     click.echo(
         f"{verb}: {sent['created']} created, {sent['updated']} updated, "
-        f"{sent['soft_deleted']} soft-deleted; {len(result.conflicts)} conflict(s) left "
-        f"{'to --force' if result.conflicts else 'none'}"
+        f"{sent['soft_deleted']} soft-deleted; {len(result.conflicts)} conflict(s)"
     )
     for conflict in result.conflicts:
         what = "missing in Twenty" if conflict.missing else ", ".join(conflict.fields)
@@ -1751,6 +1794,58 @@ def _print_rollback_result(result: Any) -> None:
 
 
 # --- reports --------------------------------------------------------------------------------
+
+
+@ferry.command("report")
+@click.argument(
+    "name",
+    type=click.Choice(
+        ["audit-log", "reconciliation", "rejected", "member-defaults", "conflicts",
+         "rebuild-guide"]
+    ),
+)  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "csv", "json"]),
+    default="md",
+    show_default=True,
+    help="Markdown, CSV or JSON (JSON lines for row reports).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write it (default reports/NAME.EXT), owner-only.",
+)
+@pass_context
+def report_command(context: Context, name: str, fmt: str, out: Path | None) -> None:
+    """Write an audit deliverable: audit log, reconciliation, rejected, defaults, conflicts, guide."""
+    from core.config import load_config
+    from core.reports.deliverables import ReportRequest, default_path, write_report
+    from core.workspace import open_workspace
+
+    workspace = open_workspace(context.workdir, load_config(context.workdir))
+    try:
+        rows = None
+        if name == "reconciliation":
+            from core.pipeline.verification import source_row_counts
+
+            source = _checks_source(workspace)
+            rows = source_row_counts(source) if source is not None else None
+        request = ReportRequest(
+            name=name,
+            fmt=fmt,  # type: ignore[arg-type]
+            path=out or default_path(workspace.reports, name, fmt),  # type: ignore[arg-type]
+            placeholder=workspace.config.run.placeholder_owner,
+            source_rows=rows,
+        )
+        written = write_report(workspace.store.connection, request)
+    finally:
+        workspace.close()
+    count = "" if written.rows is None else f" ({written.rows:,} row(s))"
+    click.echo(f"written: {written.path}{count}, owner-only")
+
 
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
