@@ -1820,7 +1820,7 @@ def _print_rollback_result(result: Any) -> None:
 )
 @pass_context
 def report_command(context: Context, name: str, fmt: str, out: Path | None) -> None:
-    """Write an audit deliverable: audit log, reconciliation, rejected, defaults, conflicts, guide."""
+    """Write an audit deliverable (owner-only, under reports/ unless --out)."""
     from core.config import load_config
     from core.reports.deliverables import ReportRequest, default_path, write_report
     from core.workspace import open_workspace
