@@ -41,8 +41,24 @@ def test_rollback_puts_the_sandbox_back_field_by_field(
     assert differences(before, after) == []
     assert ids  # the bystanders are part of `before`, so untouched
 
+    _assert_children_undone_before_parents(workdir)
+
     second = invoke(workdir, "rollback", "--yes")
     assert "nothing to undo" in second
     assert snapshot(rest, key) == after
     with EventStore.open(workdir / "ferry.db", transition=Lifecycle().next_state) as store:
         assert verify_chain(store.connection).is_ok
+
+
+def _assert_children_undone_before_parents(workdir: Path) -> None:
+    """Every record pointing at a parent (task/note targets, relations) was undone first."""
+    sql = "SELECT stream_id, MAX(position) FROM events WHERE type = 'RecordRolledBack' GROUP BY 1"
+    undone = dict(_events(workdir, sql))
+    refs = _events(
+        workdir,
+        "SELECT e.stream_id, j.value FROM events e, json_each(e.data, '$.refs') j "
+        "WHERE e.type = 'RecordTransformed'",
+    )
+    pairs = [(child, parent) for child, parent in refs if parent in undone]
+    assert len(pairs) > 50
+    assert [p for p in pairs if undone[p[0]] > undone[p[1]]] == []
