@@ -32,6 +32,8 @@ class State(StrEnum):
     VERIFY_FAILED = "verify_failed"
     ROLLING_BACK = "rolling_back"  # rollback intent recorded, outcome unknown
     ROLLED_BACK = "rolled_back"
+    REMOVED = "removed"  # absent from a later full export; the Twenty copy may still be there
+    DELETED = "deleted"  # removed in the source and soft-deleted in Twenty by `ferry delta`
 
 
 S = State
@@ -53,6 +55,8 @@ TRANSITIONS: list[dict[str, Any]] = [
             S.LOAD_FAILED,
             *_IN_TWENTY,
             S.ROLLED_BACK,
+            S.REMOVED,
+            S.DELETED,
         ],
         "dest": S.EXTRACTED,
     },
@@ -61,25 +65,40 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "RecordRejected", "source": _BEFORE_LOAD, "dest": S.REJECTED},
     {"trigger": "RecordSkipped", "source": [S.EXTRACTED, S.TRANSFORMED], "dest": S.SKIPPED},
     # Retry moves load_failed back to loading; a resend after reconciliation stays in loading;
-    # a verification mismatch may be repaired by loading again.
+    # a verification mismatch may be repaired by loading again. From removed or skipped (a
+    # source-deleted row) only `ferry delta --apply-deletes` requests a write: a soft delete.
     {
         "trigger": "LoadRequested",
-        "source": [S.VALIDATED, S.LOADING, S.LOAD_FAILED, S.VERIFY_FAILED],
+        "source": [S.VALIDATED, S.LOADING, S.LOAD_FAILED, S.VERIFY_FAILED, S.REMOVED, S.SKIPPED],
         "dest": S.LOADING,
     },
+    # A delta: the re-extracted record's payload is what Twenty already holds; nothing is sent.
+    {"trigger": "RecordUpToDate", "source": [S.VALIDATED], "dest": S.LOADED},
+    # A later full export lacks the row (a hard delete in the source).
+    {
+        "trigger": "RecordRemovedInSource",
+        "source": [*_BEFORE_LOAD, S.REJECTED, S.SKIPPED, S.LOAD_FAILED, *_IN_TWENTY, S.ROLLED_BACK],
+        "dest": S.REMOVED,
+    },
+    {"trigger": "RecordSoftDeleted", "source": [S.LOADING], "dest": S.DELETED},
     {"trigger": "RecordLoaded", "source": [S.LOADING], "dest": S.LOADED},
     {"trigger": "LoadFailed", "source": [S.LOADING], "dest": S.LOAD_FAILED},
     {"trigger": "RecordVerified", "source": _IN_TWENTY, "dest": S.VERIFIED},
     {"trigger": "VerificationFailed", "source": _IN_TWENTY, "dest": S.VERIFY_FAILED},
+    # A record soft-deleted by a delta is still ours in Twenty: a rollback deletes it for good.
     {
         "trigger": "RollbackRequested",
-        "source": [*_IN_TWENTY, S.ROLLING_BACK],
+        "source": [*_IN_TWENTY, S.ROLLING_BACK, S.DELETED],
         "dest": S.ROLLING_BACK,
     },
-    {"trigger": "RecordRolledBack", "source": [*_IN_TWENTY, S.ROLLING_BACK], "dest": S.ROLLED_BACK},
+    {
+        "trigger": "RecordRolledBack",
+        "source": [*_IN_TWENTY, S.ROLLING_BACK, S.DELETED],
+        "dest": S.ROLLED_BACK,
+    },
 ]
 
-TERMINAL_STATES = frozenset({S.REJECTED, S.SKIPPED, S.VERIFIED, S.ROLLED_BACK})
+TERMINAL_STATES = frozenset({S.REJECTED, S.SKIPPED, S.VERIFIED, S.ROLLED_BACK, S.DELETED})
 
 
 class _Cursor:

@@ -390,7 +390,9 @@ class RecordUpToDate(RecordEvent, frozen=True, kw_only=True):
 class RecordRemovedInSource(RecordEvent, frozen=True, kw_only=True):
     """Emitted by `ferry delta` when a later full export no longer holds a row the store knows
     (a hard delete in Dental-Exec; a delta bundle never says this, absent rows there are only
-    unchanged). The Twenty copy, if any, stays until `--apply-deletes` soft-deletes it.
+    unchanged); also for a task/note target whose row was removed or deleted in the source,
+    and for a record in Twenty whose changed row is now refused as ORPHAN (its patient was
+    deleted in the source). The Twenty copy, if any, stays until `--apply-deletes`.
 
     Fields:
         export: the export that lacks the row (a path, never patient data).

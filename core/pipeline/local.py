@@ -14,7 +14,7 @@ processed in load order, so parents are always settled before their children.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from itertools import islice
 
 import msgspec
@@ -96,7 +96,11 @@ class LocalStage:
         mapping_hash: str,
         chunk_size: int = 2000,
         should_stop: Callable[[], bool] = lambda: False,
+        refresh: Container[str] = frozenset(),
     ) -> None:
+        # `refresh`: streams to transform again although their row is unchanged (a delta:
+        # owners of changed custom fields, referrals, procedure lines and claims).
+        self._refresh = refresh
         self._store = store
         self._context = context
         self._spec = spec
@@ -130,7 +134,11 @@ class LocalStage:
         for (stream_id, is_duplicate), row in zip(streams, chunk, strict=True):
             summary.read += 1
             state, content_hash = known.get(stream_id, (None, None))
-            if content_hash == row.content_hash and state not in ("extracted", "transformed"):
+            if (
+                content_hash == row.content_hash
+                and state not in ("extracted", "transformed", "removed")
+                and stream_id not in self._refresh
+            ):
                 summary.unchanged += 1
                 continue
             if is_duplicate:

@@ -6,6 +6,10 @@ retryable cause. Its payload is the latest RecordTransformed; each relation (`re
 resolved to the parent's actual Twenty id through `record_state`, because a parent may have
 been linked to a record that existed before the migration. A record whose parent has no
 Twenty id yet is blocked, not sent: it stays `validated` and is reported.
+
+A record that is in Twenty already (`landed_streams`: created, linked, updated or soft-deleted
+by us and not rolled back) is never pending here, whatever its state: when its source row
+changes, `ferry delta` updates it (core.updater); a create would collide with its own id.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ RETRYABLE_CODES = frozenset(
     }
 )
 IN_TWENTY = ("loaded", "verified", "verify_failed")
+# The events after which a record is (or, rolled back, is no longer) in Twenty as ours.
+LANDING_EVENTS = ("RecordLoaded", "RecordUpToDate", "RecordSoftDeleted", "RecordRolledBack")
 
 
 class Blocked(msgspec.Struct, frozen=True):
@@ -98,6 +104,22 @@ def latest_transforms(
     return found
 
 
+def landed_streams(conn: sqlite3.Connection, stream_ids: Sequence[str]) -> set[str]:
+    """The given streams whose record is in Twenty as ours (last landing is not a rollback)."""
+    found: set[str] = set()
+    kinds = ",".join(f"'{k}'" for k in LANDING_EVENTS)
+    for start in range(0, len(stream_ids), 500):
+        chunk = list(stream_ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        sql = (
+            f"SELECT stream_id, type FROM events WHERE stream_id IN ({marks}) "
+            f"AND type IN ({kinds}) ORDER BY position"
+        )
+        last = dict(conn.execute(sql, chunk).fetchall())
+        found.update(sid for sid, kind in last.items() if kind != "RecordRolledBack")
+    return found
+
+
 def parent_states(
     conn: sqlite3.Connection, stream_ids: set[str]
 ) -> dict[str, tuple[str, str | None]]:
@@ -132,9 +154,15 @@ def pending(
     after = ""
     while rows := _pending_rows(conn, entity, after, chunk, retry_all_failed):
         after = rows[-1][0]
+        landed = landed_streams(conn, [r[0] for r in rows])
+        rows = [r for r in rows if r[0] not in landed]
         transforms = latest_transforms(conn, [r[0] for r in rows])
         refs = {target for t in transforms.values() for target in t.refs.values()}
         parents = parent_states(conn, refs)
+        # A parent changed by a delta (validated again, or a conflict) keeps its Twenty id.
+        changed = [p for p, (state, _) in parents.items() if state not in IN_TWENTY]
+        for parent in landed_streams(conn, changed):
+            parents[parent] = ("loaded", parents[parent][1])
         out: list[LoadItem | Blocked] = []
         for stream_id, state, version, dest, _ in rows:
             transform = transforms.get(stream_id)

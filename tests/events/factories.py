@@ -13,9 +13,12 @@ from events.types import (
     RecordExtracted,
     RecordLoaded,
     RecordRejected,
+    RecordRemovedInSource,
     RecordRolledBack,
     RecordSkipped,
+    RecordSoftDeleted,
     RecordTransformed,
+    RecordUpToDate,
     RecordValidated,
     RecordVerified,
     RejectionReason,
@@ -67,6 +70,11 @@ def record_event(event_type: str, key: str = "1") -> Event:
             rollback_id="rb1", action="delete", destination_id=DEST
         ),
         "RecordRolledBack": lambda: RecordRolledBack(action="delete", destination_id=DEST),
+        "RecordUpToDate": lambda: RecordUpToDate(destination_id=DEST),
+        "RecordRemovedInSource": lambda: RecordRemovedInSource(
+            export="/exports/full-2", destination_id=DEST
+        ),
+        "RecordSoftDeleted": lambda: RecordSoftDeleted(destination_id=DEST),
     }
     return builders[event_type]()
 
@@ -116,5 +124,24 @@ def every_event() -> list[tuple[str, Event]]:
         ("patient:2", record_event("RecordRejected")),
         ("patient:3", record_event("RecordExtracted", "3")),
         ("patient:3", record_event("RecordSkipped")),
+    ]
+    # A delta: re-extracted unchanged in Twenty, then removed in the source and soft-deleted.
+    records += [
+        ("patient:4", record_event(t, "4"))
+        for t in ("RecordExtracted", "RecordTransformed", "RecordValidated", "RecordUpToDate")
+    ]
+    records += [
+        ("patient:4", record_event("RecordRemovedInSource")),
+        (
+            "patient:4",
+            LoadRequested(
+                batch_id="b2",
+                destination_id=DEST,
+                target_object="person",
+                operation="soft_delete",
+                before_image={"id": DEST, "city": "Salem"},
+            ),
+        ),
+        ("patient:4", record_event("RecordSoftDeleted")),
     ]
     return migration + records

@@ -1,0 +1,100 @@
+"""The dry run of a delta: the real code path against a scratch copy of the store and a
+destination that writes nothing.
+
+Reads (members, the records' current values for the conflict check) go to Twenty; every
+write is captured as a PlannedWrite (operation, object, id, field names: never values) and
+answered as if it had succeeded. The store is a copy made with SQLite's backup API in the
+work directory and deleted afterwards, so the real event log records nothing at all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import msgspec
+
+from core.lifecycle import Lifecycle
+from core.ports.destination import BatchOutcome, Destination, Member, Record
+from events.store import EventStore
+
+__all__ = ["PlannedWrite", "RecordingDestination", "scratch_store"]
+
+
+class PlannedWrite(msgspec.Struct, frozen=True):
+    """One write the delta would send: operation, object, record id and field names."""
+
+    operation: str
+    object_plural: str
+    destination_id: str
+    fields: tuple[str, ...] = ()
+
+
+class RecordingDestination:
+    """A Destination that reads from `real` and records writes instead of sending them."""
+
+    def __init__(self, real: Destination) -> None:
+        self._real = real
+        self.planned: list[PlannedWrite] = []
+
+    @property
+    def batch_size(self) -> int:
+        """The real destination's batch size."""
+        return self._real.batch_size
+
+    def _plan(self, operation: str, plural: str, record_id: str, values: Record) -> None:
+        fields = tuple(k for k in values if k != "id")
+        self.planned.append(PlannedWrite(operation, plural, record_id, fields))
+
+    async def create_batch(self, object_name: str, records: Sequence[Record]) -> BatchOutcome:
+        """Record a create per record; every one 'succeeds'."""
+        for record in records:
+            self._plan("create", object_name, str(record["id"]), record)
+        return BatchOutcome(created=tuple(records), rejected={})
+
+    async def create_one(self, object_name: str, record: Record) -> Record:
+        """Record one create."""
+        self._plan("create", object_name, str(record.get("id", "")), record)
+        return dict(record)
+
+    async def update_one(self, object_name: str, record_id: str, values: Record) -> Record:
+        """Record an update of the given fields."""
+        self._plan("update", object_name, record_id, values)
+        return {"id": record_id, **values}
+
+    async def delete_one(self, object_name: str, record_id: str, *, soft: bool) -> None:
+        """Record a (soft) delete."""
+        self._plan("soft_delete" if soft else "delete", object_name, record_id, {})
+
+    async def restore_one(self, object_name: str, record_id: str) -> Record:
+        """Record a restore."""
+        self._plan("restore", object_name, record_id, {})
+        return {"id": record_id, "deletedAt": None}
+
+    async def find_by_ids(
+        self, object_name: str, ids: Sequence[str], *, include_deleted: bool = False
+    ) -> list[Record]:
+        """Read from Twenty."""
+        return await self._real.find_by_ids(object_name, ids, include_deleted=include_deleted)
+
+    def find(
+        self, object_name: str, filter_expr: str | None = None, *, include_deleted: bool = False
+    ) -> AsyncIterator[Record]:
+        """Read from Twenty."""
+        return self._real.find(object_name, filter_expr, include_deleted=include_deleted)
+
+    async def list_members(self) -> list[Member]:
+        """Read from Twenty."""
+        return await self._real.list_members()
+
+
+def scratch_store(store: EventStore, directory: Path) -> EventStore:
+    """A private copy of the store in `directory` (which the caller removes afterwards)."""
+    path = directory / "ferry-dry-run.db"
+    target = sqlite3.connect(path)
+    try:
+        store.connection.backup(target)
+    finally:
+        target.close()
+    return EventStore.open(path, transition=Lifecycle().next_state, create=False)
