@@ -266,21 +266,40 @@ class Updater:
                     return
         before = item.before_image if item.before_image is not None else dict(current)
         self._record(item.stream_id, _requested(item, before))
-        for attempt in range(_ATTEMPTS):
+        outcome = await self._send_soft_delete(item)
+        if outcome is None:
+            return
+        self.summary.soft_deleted += 1
+        self._record(item.stream_id, _soft_deleted(item, reconciled=outcome))
+
+    async def _send_soft_delete(self, item: UpdateItem) -> bool | None:
+        """Soft-delete; after an unknown outcome read back first (a second DELETE of a
+        soft-deleted record is a 404). True when established by reading back, None on failure.
+        """
+        doubtful = False
+        for _ in range(_ATTEMPTS):
+            if doubtful and await self._is_soft_deleted(item):
+                return True
             try:
                 await self._destination.delete_one(
                     item.object_plural, item.destination_id, soft=True
                 )
-                break
-            except WriteOutcomeUnknownError as unknown:
-                if attempt == _ATTEMPTS - 1:
-                    self._failed(item, "OUTCOME_UNKNOWN", str(unknown), True)
-                    return
+                return False
+            except WriteOutcomeUnknownError:
+                doubtful = True
             except RecordNotFoundError:
+                if await self._is_soft_deleted(item):
+                    return True
                 self._failed(item, "MISSING", "the record is no longer in Twenty", False)
-                return
-        self.summary.soft_deleted += 1
-        self._record(item.stream_id, _soft_deleted(item, reconciled=False))
+                return None
+        self._failed(item, "OUTCOME_UNKNOWN", "outcome still unknown after retries", True)
+        return None
+
+    async def _is_soft_deleted(self, item: UpdateItem) -> bool:
+        found = await self._destination.find_by_ids(
+            item.object_plural, [item.destination_id], include_deleted=True
+        )
+        return bool(found) and found[0].get("deletedAt") is not None
 
     # -- outcomes ---------------------------------------------------------------------------
 
