@@ -17,6 +17,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 
@@ -62,7 +63,7 @@ class DeltaResult(msgspec.Struct, kw_only=True):
     export: str
     is_delta: bool
     dry_run: bool = False
-    outcome: str = "completed"
+    outcome: Literal["completed", "interrupted", "failed", "timed_out"] = "completed"
     local: dict[str, LocalSummary] = msgspec.field(default_factory=dict)
     created: dict[str, LoadSummary] = msgspec.field(default_factory=dict)
     updated: dict[str, UpdateSummary] = msgspec.field(default_factory=dict)
@@ -73,6 +74,7 @@ class DeltaResult(msgspec.Struct, kw_only=True):
     high_water: dict[str, str] = msgspec.field(default_factory=dict)
     planned: list[PlannedWrite] = msgspec.field(default_factory=list)
     seconds: float = 0.0
+    detect_seconds: float = 0.0  # reading the export and finding what changed (local stages)
 
     @property
     def conflicts(self) -> list[Conflict]:
@@ -147,6 +149,7 @@ class DeltaRun:
         )
         try:
             self._local(present, mapping_hash, refresh)
+            self.result.detect_seconds = self._clock.monotonic() - started
             await self._load()
             await self._deletes()
         except BaseException as error:
@@ -164,8 +167,7 @@ class DeltaRun:
             self.result.planned = list(self._destination.planned)
         counts = {**self.result.sent(), "conflicts": len(self.result.conflicts)}
         counts["removed"] = len(self.result.removed)
-        outcome = "completed" if self.result.outcome == "completed" else self.result.outcome
-        self._record_run(RunFinished(outcome=outcome, counts=counts, message=message))  # type: ignore[arg-type]
+        self._record_run(RunFinished(outcome=self.result.outcome, counts=counts, message=message))
 
     # -- local stages -----------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ async def apply_delta(
     source: Source = (
         MergedSource(export, session.source, ws.store.connection) if is_delta else export
     )
+    started = clock.monotonic()  # detection: this pre-pass and the local stages
     refresh = owners_to_refresh(export, ws.store.connection)
     workspace, folder = dry_run_workspace(ws) if options.dry_run else (ws, None)
     try:
@@ -53,8 +54,11 @@ async def apply_delta(
             members = await check_members(providers, client, placeholder)
             settings = TransformSettings(namespace=ws.namespace, owner_for=members.owner_for)
             context = prepare_context(source, mapping, settings)
+            prepared = clock.monotonic() - started
             run = DeltaRun(workspace, export, context, spec, client, clock=clock, options=options)
-            return await run.execute(mapping_hash, refresh)
+            result = await run.execute(mapping_hash, refresh)
+            result.detect_seconds += prepared
+            return result
     finally:
         if folder is not None:
             workspace.store.close()
