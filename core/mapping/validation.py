@@ -62,32 +62,74 @@ def _ref_reasons(outcome: Transformed, ref_state: RefState) -> list[Reason]:
     return reasons
 
 
-@functools.lru_cache(maxsize=64)
-def _fields_of(spec: SchemaSpec, name: str) -> dict[str, FieldSpec] | None:
-    obj = spec.object(name)
-    return {f.name: f for f in obj.fields} if obj is not None else None
+Check = Callable[[Any], list[Reason]]
+
+
+class _ObjectPlan:
+    """How to check each payload key of one object, compiled once per spec and object.
+
+    Every key met gets its check (typed, standard, bad name or unknown) the first time it
+    is seen; rows then cost one dictionary lookup per key instead of a regex match, a field
+    lookup and an option set built afresh.
+    """
+
+    def __init__(self, spec: SchemaSpec, target_object: str) -> None:
+        obj = spec.object(target_object)
+        self.fields = {f.name: f for f in obj.fields} if obj is not None else {}
+        self.target_object = target_object
+        self.standard = STANDARD_FIELDS.get(target_object, {"id", "createdAt", "position", "name"})
+        self.is_unknown = obj is None and target_object not in STANDARD_FIELDS
+        self.required = _REQUIRED.get(target_object)
+        self.checks: dict[str, Check] = {}
+
+    def check_of(self, key: str) -> Check:
+        """The check of one payload key (compiled on first use)."""
+        found = self.checks.get(key)
+        if found is None:
+            found = self.checks[key] = self._compile(key)
+        return found
+
+    def _compile(self, key: str) -> Check:
+        if not _NAME.match(key):
+            reasons = [Reason(key, "BAD_FIELD_NAME", f"{key!r} breaks Twenty's name rule")]
+            return lambda value: list(reasons)
+        if key in self.fields:
+            return _typed_check(key, self.fields[key])
+        if key in self.standard:
+            return functools.partial(_standard, key)
+        message = f"{self.target_object} has no field {key!r}; fix the mapping's target"
+        return lambda value: [Reason(key, "UNKNOWN_FIELD", message)]
+
+
+# Plans per spec, held with the spec itself so that an id is never mistaken for another's.
+_PLANS: dict[int, tuple[SchemaSpec, dict[str, _ObjectPlan]]] = {}
+
+
+def _plan_of(spec: SchemaSpec, target_object: str) -> _ObjectPlan:
+    entry = _PLANS.get(id(spec))
+    if entry is None or entry[0] is not spec:
+        if len(_PLANS) >= 16:
+            _PLANS.clear()
+        entry = _PLANS[id(spec)] = (spec, {})
+    plans = entry[1]
+    plan = plans.get(target_object)
+    if plan is None:
+        plan = plans[target_object] = _ObjectPlan(spec, target_object)
+    return plan
 
 
 def _payload_reasons(outcome: Transformed, spec: SchemaSpec) -> list[Reason]:
-    found = _fields_of(spec, outcome.target_object)
-    obj = found is not None
-    fields = found or {}
-    standard = STANDARD_FIELDS.get(outcome.target_object, {"id", "createdAt", "position", "name"})
-    if not obj and outcome.target_object not in STANDARD_FIELDS:
+    plan = _plan_of(spec, outcome.target_object)
+    if plan.is_unknown:
         message = f"object {outcome.target_object!r} is not in the schema spec"
         return [Reason("", "UNKNOWN_OBJECT", message)]
     reasons: list[Reason] = []
+    check_of = plan.check_of
     for key, value in outcome.payload.items():
-        if not _NAME.match(key):
-            reasons.append(Reason(key, "BAD_FIELD_NAME", f"{key!r} breaks Twenty's name rule"))
-        elif key in fields:
-            reasons += _typed(key, value, fields[key])
-        elif key in standard:
-            reasons += _standard(key, value)
-        else:
-            message = f"{outcome.target_object} has no field {key!r}; fix the mapping's target"
-            reasons.append(Reason(key, "UNKNOWN_FIELD", message))
-    required = _REQUIRED.get(outcome.target_object)
+        found = check_of(key)(value)
+        if found:
+            reasons += found
+    required = plan.required
     if required is not None and not _has_text(outcome.payload.get(required)):
         message = f"{outcome.target_object} needs a non-empty {required}"
         reasons.append(Reason(required, "REQUIRED", message))
@@ -104,19 +146,27 @@ def _bad(key: str, what: str) -> list[Reason]:
     return [Reason(key, "BAD_FORMAT", f"{key} is not {what}")]
 
 
-def _typed(key: str, value: Any, field: FieldSpec) -> list[Reason]:
-    if value is None:
-        return []
-    options = {option.value for option in field.options}
+_NO_REASONS: list[Reason] = []
+
+
+def _typed_check(key: str, field: FieldSpec) -> Check:
+    """The check of a spec field: select options, then the type's format."""
+    options = frozenset(option.value for option in field.options)
     kind = field.type
-    if kind == "SELECT" and value not in options:
-        return [Reason(key, "BAD_SELECT", f"{value!r} is not an option of {key}")]
-    if kind == "MULTI_SELECT":
-        wrong = [v for v in value if v not in options] if isinstance(value, list) else [value]
-        if wrong:
-            return [Reason(key, "BAD_SELECT", f"{wrong[0]!r} is not an option of {key}")]
     check = _CHECKS.get(kind)
-    return _bad(key, check[1]) if check is not None and not check[0](value) else []
+
+    def typed(value: Any) -> list[Reason]:
+        if value is None:
+            return _NO_REASONS
+        if kind == "SELECT" and value not in options:
+            return [Reason(key, "BAD_SELECT", f"{value!r} is not an option of {key}")]
+        if kind == "MULTI_SELECT":
+            wrong = [v for v in value if v not in options] if isinstance(value, list) else [value]
+            if wrong:
+                return [Reason(key, "BAD_SELECT", f"{wrong[0]!r} is not an option of {key}")]
+        return _bad(key, check[1]) if check is not None and not check[0](value) else _NO_REASONS
+
+    return typed
 
 
 def _is_address(value: Any) -> bool:
