@@ -12,11 +12,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from core.identity import destination_id
-from core.mapping.model import ColumnMapping, FileMapping, Mapping
+from core.mapping.model import ColumnMapping, FileMapping, Mapping, ValueMap
 from core.ports.source import SourceRow
 
 __all__ = [
@@ -141,8 +141,15 @@ class TransformContext:
     plans: dict[int, PlanSummary] = field(default_factory=dict)
     export_date: date | None = None
     _pairs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    _split: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
     _ordered: dict[str, list[ColumnMapping]] = field(default_factory=dict)
     _namespace: uuid.UUID | None = None
+    # Per-run caches: the row last asked for (transforms ask for its values several times),
+    # value-map answers per code, and each file's compiled column plan (core.mapping.engine).
+    _last_row: SourceRow | None = None
+    _last_values: dict[str, str | None] = field(default_factory=dict)
+    _options: dict[int, tuple[ValueMap, dict[str, str | None]]] = field(default_factory=dict)
+    column_plans: dict[str, Any] = field(default_factory=dict)
 
     def file(self, entity: str) -> FileMapping:
         """The mapping of one entity's file (an empty one when the mapping lacks it)."""
@@ -150,14 +157,24 @@ class TransformContext:
 
     def values(self, row: SourceRow) -> dict[str, str | None]:
         """The row's values under the mapping's canonical column names; ignored ones dropped."""
+        if row is self._last_row:
+            return self._last_values
         pairs = self._pairs.get(row.entity)
         if pairs is None:
-            pairs = self._pairs[row.entity] = self._column_pairs(row)
-        raw = row.values
-        out = {canonical: raw.get(name) for name, canonical in pairs}
-        for canonical, value in out.items():
-            if value is not None and "\r" in value:
-                out[canonical] = _one_newline(value)
+            pairs = self._column_pairs(row)
+            self._pairs[row.entity] = pairs
+            self._split[row.entity] = (
+                tuple(name for name, _ in pairs),
+                tuple(canonical for _, canonical in pairs),
+            )
+        names, canonicals = self._split[row.entity]
+        out = dict(zip(canonicals, map(row.values.get, names), strict=True))
+        # One C-level scan for a carriage return; the per-value loop only when there is one.
+        if "\r" in "".join(filter(None, out.values())):
+            for canonical, value in out.items():
+                if value is not None and "\r" in value:
+                    out[canonical] = _one_newline(value)
+        self._last_row, self._last_values = row, out
         return out
 
     def _column_pairs(self, row: SourceRow) -> list[tuple[str, str]]:
@@ -179,6 +196,17 @@ class TransformContext:
             first = ("location", "key")
             found = sorted(columns, key=lambda c: 0 if c.transform in first else 1)
             self._ordered[entity] = found
+        return found
+
+    def option(self, value_map: ValueMap, code: str) -> str | None:
+        """`value_map.lookup(code)`, remembered per code for the run (the mapping is fixed)."""
+        entry = self._options.get(id(value_map))
+        if entry is None or entry[0] is not value_map:
+            entry = self._options[id(value_map)] = (value_map, {})
+        answers = entry[1]
+        if code in answers:
+            return answers[code]
+        found = answers[code] = value_map.lookup(code)
         return found
 
     def location(self, location_id: int | None) -> LocationInfo | None:

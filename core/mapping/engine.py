@@ -44,7 +44,14 @@ from core.values import (
     parse_zip,
 )
 
-__all__ = ["ENTITY_TRANSFORMS", "GENERIC_TRANSFORMS", "Build", "apply_columns", "set_path"]
+__all__ = [
+    "ENTITY_TRANSFORMS",
+    "GENERIC_TRANSFORMS",
+    "Build",
+    "apply_columns",
+    "column_plan",
+    "set_path",
+]
 
 
 @dataclass
@@ -85,7 +92,7 @@ class Build:
         if value_map is None:
             self.reject(column.column, "NO_VALUE_MAP", f"value map {column.value_map!r} is missing")
             return None
-        option = value_map.lookup(code)
+        option = self.ctx.option(value_map, code)
         if option is not None:
             return option
         if value_map.fallback:
@@ -314,15 +321,42 @@ ENTITY_TRANSFORMS = frozenset(
 )
 
 
-def apply_columns(build: Build) -> None:
-    """Run every mapped column of the row's file through its generic transform."""
-    for column in build.ctx.ordered_columns(build.entity):
+# One step of a file's column plan: the canonical column, its mapping, and its handler
+# (None for the key column, which writes the row's key whatever the column holds).
+PlanStep = tuple[str, ColumnMapping, Handler | None]
+
+
+def column_plan(ctx: TransformContext, entity: str) -> list[PlanStep]:
+    """The file's columns in application order, compiled once per run.
+
+    Columns that can write nothing are left out: no-op transforms, entity transforms (applied
+    by the entity's own code), and columns without a canonical name (their value is None).
+    """
+    plan = ctx.column_plans.get(entity)
+    if plan is not None:
+        return list(plan)
+    plan = []
+    for column in ctx.ordered_columns(entity):
         if column.transform == "key":
-            set_path(build.payload, column.target or "dentalExecId", build.key)
+            plan.append((column.column, column, None))
             continue
         handler = GENERIC_TRANSFORMS.get(column.transform)
-        text = build.values.get(column.column) if column.column else None
-        if handler is None or text is None:
+        if handler is not None and handler is not _noop and column.column:
+            plan.append((column.column, column, handler))
+    ctx.column_plans[entity] = plan
+    return list(plan)
+
+
+def apply_columns(build: Build) -> None:
+    """Run every mapped column of the row's file through its generic transform."""
+    plan = build.ctx.column_plans.get(build.entity) or column_plan(build.ctx, build.entity)
+    values = build.values
+    for name, column, handler in plan:
+        if handler is None:
+            set_path(build.payload, column.target or "dentalExecId", build.key)
+            continue
+        text = values.get(name)
+        if text is None:
             continue
         try:
             handler(build, column, text)

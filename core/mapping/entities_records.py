@@ -52,7 +52,7 @@ def transform_plan(row: SourceRow, ctx: TransformContext) -> Outcome:
     build.payload.setdefault("name", f"Treatment plan {build.key}")
     if summary is not None:
         codes = ctx.mapping.value_maps.get("cdt_code")
-        options = {(codes.lookup(c) or codes.fallback) if codes else c for c in summary.codes}
+        options = {(ctx.option(codes, c) or codes.fallback) if codes else c for c in summary.codes}
         build.payload["procedureCodes"] = sorted(o for o in options if o)
         build.payload["teeth"] = ", ".join(sorted(summary.teeth, key=_tooth_order))
         total = parse_money(build.values.get("total_fee"))
@@ -86,7 +86,7 @@ def transform_procedure(row: SourceRow, ctx: TransformContext) -> Outcome:
     category = ctx.mapping.value_maps.get("cdt_category")
     if category is not None and code:
         is_standard = len(code) == 5 and code[0] == "D" and code[1:].isdigit()
-        found = category.lookup(code[:CDT_CATEGORY_PREFIX]) if is_standard else None
+        found = ctx.option(category, code[:CDT_CATEGORY_PREFIX]) if is_standard else None
         build.payload["category"] = found or category.fallback
         if not is_standard:
             build.warnings.append(f"office_code:{code}")

@@ -70,7 +70,7 @@ def transform_appointment(row: SourceRow, ctx: TransformContext) -> Outcome:
         build.payload["status"] = task_status
     if status is not None:
         value_map = ctx.mapping.value_maps.get("appointment_status")
-        detail = value_map.lookup(status) if value_map is not None else None
+        detail = ctx.option(value_map, status) if value_map is not None else None
         if detail is not None:
             build.payload["appointmentStatus"] = detail
     _due(build, "appt_date")
@@ -93,7 +93,7 @@ def _recall_type(build: Build) -> str:
         return ""
     structured = build.values.get("recall_type")
     if structured:
-        option = value_map.lookup(structured)
+        option = build.ctx.option(value_map, structured)
         if option is None:
             build.warnings.append(f"value_unmapped:recall_type:{structured}")
         return option or ""

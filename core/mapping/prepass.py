@@ -185,7 +185,7 @@ def _procedure(ctx: TransformContext, row: SourceRow, values: dict[str, str | No
         return
     summary = ctx.plans.setdefault(plan_id, PlanSummary())
     option = ctx.mapping.value_maps.get("procedure_stage")
-    summary.stages.add((option.lookup(stage) if option else None) or stage.upper())
+    summary.stages.add((ctx.option(option, stage) if option else None) or stage.upper())
     code = normalize_cdt(values.get("cdt_code"))
     if code is not None:
         summary.codes.add(code.code)
@@ -212,7 +212,7 @@ def _claim(ctx: TransformContext, row: SourceRow, values: dict[str, str | None])
     if order > summary.last_sort:
         status = (values.get("status") or "").strip()
         value_map = ctx.mapping.value_maps.get("claim_status")
-        option = value_map.lookup(status) if value_map else None
+        option = ctx.option(value_map, status) if value_map else None
         summary.last_sort = order
         summary.last_status = option or (value_map.fallback if value_map else "") or status
 
@@ -227,7 +227,7 @@ def _referral(ctx: TransformContext, row: SourceRow, values: dict[str, str | Non
     order = (sort_date(values.get("referral_date")), referral_id)
     source_type = (values.get("source_type") or "").strip()
     value_map = ctx.mapping.value_maps.get("referral_source")
-    option = (value_map.lookup(source_type) or value_map.fallback) if value_map else ""
+    option = (ctx.option(value_map, source_type) or value_map.fallback) if value_map else ""
     if order < summary.first_sort or not summary.source_option:
         summary.first_sort, summary.source_option = order, option
     summary.details.append((order, referral_detail(values)))
