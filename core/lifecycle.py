@@ -39,6 +39,10 @@ class State(StrEnum):
 S = State
 _BEFORE_LOAD = [S.EXTRACTED, S.TRANSFORMED, S.VALIDATED]
 _IN_TWENTY = [S.LOADED, S.VERIFIED, S.VERIFY_FAILED]
+# A record may hold our writes in Twenty in any state it reaches after a load: a delta sends
+# a loaded record back through extraction, a soft delete or a refused update leaves it there.
+# The rollback planner decides from the events whether there is anything to undo.
+_UNDOABLE = [s for s in State if s not in (S.NEW, S.ROLLED_BACK)]
 
 # The guard table. Each row: trigger (event type), the states it may fire from, the state it
 # leads to. Anything not listed is illegal.
@@ -88,12 +92,12 @@ TRANSITIONS: list[dict[str, Any]] = [
     # A record soft-deleted by a delta is still ours in Twenty: a rollback deletes it for good.
     {
         "trigger": "RollbackRequested",
-        "source": [*_IN_TWENTY, S.ROLLING_BACK, S.DELETED],
+        "source": _UNDOABLE,
         "dest": S.ROLLING_BACK,
     },
     {
         "trigger": "RecordRolledBack",
-        "source": [*_IN_TWENTY, S.ROLLING_BACK, S.DELETED],
+        "source": _UNDOABLE,
         "dest": S.ROLLED_BACK,
     },
 ]

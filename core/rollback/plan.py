@@ -31,7 +31,13 @@ from events.types import (
 
 __all__ = ["IN_TWENTY", "RollbackItem", "RollbackScope", "plan_chunks", "scope_of_rollback"]
 
-IN_TWENTY = ("loaded", "verified", "verify_failed")
+# Every state in which a record may hold writes of ours (a delta re-extracts loaded records,
+# soft-deletes removed ones, ...): the candidate query keeps those with a RecordLoaded after
+# their last RecordRolledBack, i.e. with something to undo.
+IN_TWENTY = (
+    "loaded", "verified", "verify_failed", "extracted", "transformed", "validated", "rejected",
+    "skipped", "loading", "load_failed", "removed", "deleted",
+)  # fmt: skip
 Action = Literal["delete", "restore_before_image"]
 
 
@@ -93,7 +99,9 @@ GROUP BY r.stream_id ORDER BY first DESC
 """
 
 
-def _candidates(conn: sqlite3.Connection, scope: RollbackScope, states: Sequence[str]) -> list[str]:
+def undo_candidates(
+    conn: sqlite3.Connection, scope: RollbackScope, states: Sequence[str]
+) -> list[str]:
     extra, params = "", []
     for clause, value in (
         (" AND r.entity = ?", scope.entity),
@@ -130,8 +138,8 @@ def plan_chunks(
     Each chunk is read completely before it is yielded, so the caller may append events
     (which move these records on) between chunks.
     """
-    interrupted = _candidates(conn, RollbackScope(entity=scope.entity), ["rolling_back"])
-    fresh = _candidates(conn, scope, IN_TWENTY)
+    interrupted = undo_candidates(conn, RollbackScope(entity=scope.entity), ["rolling_back"])
+    fresh = undo_candidates(conn, scope, IN_TWENTY)
     scopes: dict[str, RollbackScope] = {}
     for ids, is_resume in ((interrupted, True), (fresh, False)):
         for start in range(0, len(ids), chunk):

@@ -18,7 +18,7 @@ from core.clock import Clock
 from core.errors import ConfigError
 from core.pipeline.run import new_run_id
 from core.ports.destination import Destination, MetadataStore
-from core.rollback.plan import IN_TWENTY, RollbackScope, plan_chunks
+from core.rollback.plan import IN_TWENTY, RollbackScope, plan_chunks, undo_candidates
 from core.rollback.records import Conflict, Failure, RecordUndoer
 from core.rollback.schema_undo import SchemaStep, SchemaUndo, schema_steps, undo_schema
 from events.store import EventStore, NewEvent
@@ -103,9 +103,8 @@ def plan_schema(store: EventStore) -> list[SchemaStep]:
 
 
 def _records_left(conn: sqlite3.Connection) -> int:
-    states = ",".join(f"'{s}'" for s in (*IN_TWENTY, "rolling_back"))
-    sql = f"SELECT COUNT(*) FROM record_state WHERE state IN ({states})"
-    return int(conn.execute(sql).fetchone()[0])
+    """Records that still hold writes of ours in Twenty (or a rollback in progress)."""
+    return len(undo_candidates(conn, RollbackScope(), (*IN_TWENTY, "rolling_back")))
 
 
 async def rollback(
