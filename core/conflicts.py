@@ -94,12 +94,36 @@ async def resolve_conflict(
 
 
 async def _link(loader: Loader, destination: Destination, item: LoadItem, holder: Record) -> None:
-    holder_id = str(holder["id"])
     was_deleted = holder.get("deletedAt") is not None
+    await _apply_link(loader, destination, item, str(holder["id"]), dict(holder), was_deleted)
+
+
+async def resume_link(loader: Loader, destination: Destination, item: LoadItem) -> None:
+    """Finish a link whose outcome is unknown (a crash, a timeout): apply it again.
+
+    The before-image recorded with the first intent is kept: the holder as it is now may
+    already carry our values, and a rollback must put back what was there before us.
+    """
+    intent = item.link
+    assert intent is not None
+    await _apply_link(
+        loader, destination, item, intent.holder_id, intent.before_image, intent.was_deleted
+    )
+
+
+async def _apply_link(
+    loader: Loader,
+    destination: Destination,
+    item: LoadItem,
+    holder_id: str,
+    before_image: Record | None,
+    was_deleted: bool,
+) -> None:
     operation: Literal["restore", "link"] = "restore" if was_deleted else "link"
+    # The intent carries the before-image, so a crash before the outcome loses nothing.
     loader.record(item.stream_id, LoadRequested(
         batch_id=str(uuid.uuid4()), destination_id=holder_id,
-        target_object=item.object_singular, operation=operation,
+        target_object=item.object_singular, operation=operation, before_image=before_image,
     ))  # fmt: skip
     try:
         await _write_link(destination, item, holder_id, was_deleted)
@@ -107,14 +131,14 @@ async def _link(loader: Loader, destination: Destination, item: LoadItem, holder
         _fail(loader, item, f"HTTP_{refused.status}", refused.message, refused.field or "")
         return
     except WriteOutcomeUnknownError as unknown:
-        # Restore and update are idempotent: a later run links again from scratch.
+        # Restore and update are idempotent: the next run applies the link again.
         loader.summary.failed += 1
         loader.record(item.stream_id, LoadFailed(retryable=True, code="OUTCOME_UNKNOWN",
                                                  message=str(unknown)))  # fmt: skip
         return
     loader.summary.linked += 1
     loader.record(item.stream_id, RecordLoaded(
-        destination_id=holder_id, outcome="linked", before_image=dict(holder),
+        destination_id=holder_id, outcome="linked", before_image=before_image,
         was_soft_deleted=was_deleted,
     ))  # fmt: skip
 

@@ -27,7 +27,7 @@ from typing import Any, Literal
 import anyio
 import msgspec
 
-from core.conflicts import resolve_conflict
+from core.conflicts import resolve_conflict, resume_link
 from core.errors import FatalForRunError
 from core.ports.destination import (
     Destination,
@@ -39,9 +39,17 @@ from core.ports.destination import (
 from events.store import EventStore, NewEvent
 from events.types import Event, LoadFailed, LoadRequested, RecordLoaded
 
-__all__ = ["LoadItem", "LoadSettings", "LoadSummary", "Loader"]
+__all__ = ["LinkIntent", "LoadItem", "LoadSettings", "LoadSummary", "Loader"]
 
 ConflictPolicy = Literal["link", "skip", "fail"]
+
+
+class LinkIntent(msgspec.Struct, frozen=True, kw_only=True):
+    """A recorded, unfinished link: the holder's id, its before-image, whether it was deleted."""
+
+    holder_id: str
+    before_image: dict[str, Any] | None
+    was_deleted: bool
 
 
 class LoadItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -55,6 +63,8 @@ class LoadItem(msgspec.Struct, frozen=True, kw_only=True):
         payload: the field values to write (without `id`; `dentalExecId` included).
         version: the stream's current version (for the store's optimistic check).
         in_doubt: the last event is a LoadRequested with no outcome (resume after a crash).
+        link: an unfinished link to a record that existed before us (resume after a crash or
+            an unknown outcome): it is applied again, with the before-image recorded then.
     """
 
     stream_id: str
@@ -64,6 +74,7 @@ class LoadItem(msgspec.Struct, frozen=True, kw_only=True):
     payload: dict[str, Any]
     version: int
     in_doubt: bool = False
+    link: LinkIntent | None = None
 
 
 class LoadSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -144,6 +155,9 @@ class Loader:
             for item in batch:
                 self._versions[item.stream_id] = item.version
             self.summary.batches += 1
+            for item in (i for i in batch if i.link is not None):
+                await resume_link(self, self._destination, item)
+            batch = [i for i in batch if i.link is None]
             doubtful = [i for i in batch if i.in_doubt]
             pending = [i for i in batch if not i.in_doubt]
             if doubtful:

@@ -22,8 +22,8 @@ from typing import Any
 import msgspec
 
 from core.identity import destination_id
-from core.loader import LoadItem
-from events.types import RecordTransformed, decode
+from core.loader import LinkIntent, LoadItem
+from events.types import LoadRequested, RecordTransformed, decode
 
 # Causes of a load failure that a later run retries by itself.
 RETRYABLE_CODES = frozenset(
@@ -163,20 +163,50 @@ def pending(
         changed = [p for p, (state, _) in parents.items() if state not in IN_TWENTY]
         for parent in landed_streams(conn, changed):
             parents[parent] = ("loaded", parents[parent][1])
+        intents = last_intents(conn, [r[0] for r in rows if r[1] != "validated"])
         out: list[LoadItem | Blocked] = []
-        for stream_id, state, version, dest, _ in rows:
+        for stream_id, state, version, _, _ in rows:
             transform = transforms.get(stream_id)
             if transform is None:
                 continue  # cannot happen: validated records were transformed first
-            out.append(_item(stream_id, state, version, dest, transform, parents, namespace))
+            item = _item(stream_id, state, version, transform, parents, namespace)
+            out.append(_with_intent(item, intents.get(stream_id)))
         yield out
+
+
+def _with_intent(item: LoadItem | Blocked, intent: LoadRequested | None) -> LoadItem | Blocked:
+    """An unfinished link is resumed as a link (with its recorded before-image), not a create."""
+    if isinstance(item, Blocked) or intent is None or intent.operation not in ("link", "restore"):
+        return item
+    link = LinkIntent(
+        holder_id=intent.destination_id,
+        before_image=intent.before_image,
+        was_deleted=intent.operation == "restore",
+    )
+    return msgspec.structs.replace(item, destination_id=intent.destination_id, link=link)
+
+
+def last_intents(conn: sqlite3.Connection, stream_ids: Sequence[str]) -> dict[str, LoadRequested]:
+    """The latest LoadRequested of each given stream."""
+    found: dict[str, LoadRequested] = {}
+    for start in range(0, len(stream_ids), 500):
+        chunk = list(stream_ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        sql = (
+            f"SELECT stream_id, data FROM events WHERE stream_id IN ({marks}) "
+            "AND type = 'LoadRequested' ORDER BY position"
+        )
+        for stream_id, data in conn.execute(sql, chunk):
+            event = decode(data)
+            assert isinstance(event, LoadRequested)
+            found[stream_id] = event
+    return found
 
 
 def _item(
     stream_id: str,
     state: str,
     version: int,
-    dest: str | None,
     transform: RecordTransformed,
     parents: dict[str, tuple[str, str | None]],
     namespace: uuid.UUID,
@@ -192,7 +222,9 @@ def _item(
         stream_id=stream_id,
         object_singular=transform.target_object,
         object_plural=transform.target_plural,
-        destination_id=dest or destination_id(namespace, entity, key),
+        # Creates always use the deterministic id: a Twenty id recorded earlier may be that
+        # of a pre-existing record we tried to link (resumed separately, see _with_intent).
+        destination_id=destination_id(namespace, entity, key),
         payload=payload,
         version=version,
         in_doubt=state == "loading",
