@@ -3,7 +3,7 @@
 Every record stream is in exactly one category, read from the `record_state` projection:
 
     records = skipped + rejected + pending + blocked + in_doubt + load_failed
-              + loaded + verified + mismatched + missing + rolled_back
+              + loaded + verified + mismatched + missing + removed + deleted + rolled_back
 
 and, when the export's row counts are known,
 
@@ -46,6 +46,8 @@ CATEGORIES = (
     "verified",
     "mismatched",
     "missing",
+    "removed",
+    "deleted",
     "rolled_back",
 )
 _BY_STATE = {
@@ -60,6 +62,10 @@ _BY_STATE = {
     "verified": "verified",
     "rolling_back": "rolled_back",
     "rolled_back": "rolled_back",
+    # A later full export lacks the row (its Twenty copy stays until --apply-deletes) ...
+    "removed": "removed",
+    # ... or `ferry delta --apply-deletes` soft-deleted it in Twenty.
+    "deleted": "deleted",
 }
 # A parent in one of these states will not reach Twenty without the operator's help.
 _DEAD_PARENT = (None, "rejected", "skipped", "load_failed", "rolling_back", "rolled_back")
@@ -265,6 +271,8 @@ def _repeated_keys(conn: sqlite3.Connection) -> dict[str, int]:
         "FROM events e JOIN events x ON x.stream_id = e.stream_id AND x.version = e.version - 1, "
         "json_each(e.data, '$.reasons') r "
         "WHERE e.type = 'RecordRejected' AND json_extract(r.value, '$.code') = 'DUPLICATE_KEY' "
+        # A repeated row with a stream of its own (`patient:@file:line`) is a record already.
+        "AND instr(e.stream_id, ':@') = 0 "
         "GROUP BY 1"
     )
     return {str(entity): int(count) for entity, count in conn.execute(sql)}

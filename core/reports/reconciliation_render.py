@@ -22,6 +22,8 @@ _LABELS = {
     "verified": "verified",
     "mismatched": "mismatched",
     "missing": "missing",
+    "removed": "removed in source",
+    "deleted": "soft-deleted",
     "rolled_back": "rolled back",
 }
 _NEXT = {
@@ -33,6 +35,9 @@ _NEXT = {
     "mismatched": "compare the fields below in Twenty (`ferry trail <entity>:<key>`)",
     "missing": "the records are gone from Twenty: find out why, then reload them",
     "rejected": "see the codes below; fix the export or the mapping and run again",
+    "removed": "gone from the latest full export: `ferry delta EXPORT --apply-deletes` "
+    "soft-deletes "
+    "them in Twenty",
 }
 
 

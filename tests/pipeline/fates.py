@@ -11,8 +11,10 @@ from events.types import (
     RecordExtracted,
     RecordLoaded,
     RecordRejected,
+    RecordRemovedInSource,
     RecordRolledBack,
     RecordSkipped,
+    RecordSoftDeleted,
     RecordTransformed,
     RecordValidated,
     RecordVerified,
@@ -22,7 +24,7 @@ from events.types import (
 
 FATES = (
     "skipped", "rejected", "pending", "blocked", "in_doubt", "load_failed", "loaded",
-    "verified", "mismatched", "missing", "rolled_back",
+    "verified", "mismatched", "missing", "removed", "deleted", "rolled_back",
 )  # fmt: skip
 
 
@@ -58,6 +60,13 @@ def _path(stream_id: str, fate: str, parent: str | None, line: int) -> list[Even
             destination_id=dest, diffs=[FieldDiff(field="title", expected="a", actual="b")])],
         "missing": [VerificationFailed(destination_id=dest, missing=True)],
         "rolled_back": [RecordRolledBack(action="delete", destination_id=dest)],
+        "removed": [RecordRemovedInSource(export="full-2", destination_id=dest)],
+        "deleted": [
+            RecordRemovedInSource(export="full-2", destination_id=dest),
+            LoadRequested(batch_id="d", destination_id=dest, target_object="task",
+                          operation="soft_delete"),
+            RecordSoftDeleted(destination_id=dest),
+        ],
     }  # fmt: skip
     return head + tail[fate]
 
