@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
+from events.chunks import rows_for_streams
 from events.errors import IllegalTransitionError
 from events.types import (
     Event,
@@ -121,16 +122,12 @@ def create_schema(conn: sqlite3.Connection) -> None:
 
 def load_record_states(conn: sqlite3.Connection, stream_ids: Iterable[str]) -> dict[str, Row]:
     """The current record_state rows of the given streams (absent ones are left out)."""
-    found: dict[str, Row] = {}
-    ids = list(stream_ids)
     cols = ", ".join(RECORD_STATE_COLUMNS)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        sql = f"SELECT {cols} FROM record_state WHERE stream_id IN ({marks})"
-        for values in conn.execute(sql, chunk):
-            found[values[0]] = dict(zip(RECORD_STATE_COLUMNS, values, strict=True))
-    return found
+    sql = f"SELECT {cols} FROM record_state WHERE stream_id IN ({{marks}})"
+    return {
+        values[0]: dict(zip(RECORD_STATE_COLUMNS, values, strict=True))
+        for values in rows_for_streams(conn, sql, stream_ids)
+    }
 
 
 def fold_record(row: Row | None, applied: Applied, transition: Transition) -> Row:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import msgspec
 
+from events.chunks import rows_for_streams
 from events.projections import RUN_SUMMARY_COLUMNS
 from events.store import StoredEvent, stored_from_row
+from events.types import AnyEvent, decode
 
 
 class StatusCounts(msgspec.Struct, frozen=True):
@@ -87,3 +89,22 @@ def position_at(conn: sqlite3.Connection, instant: str) -> int:
         "SELECT COALESCE(MAX(position), 0) FROM events WHERE recorded_at <= ?", (instant,)
     ).fetchone()
     return int(found[0])
+
+
+def latest_events(
+    conn: sqlite3.Connection, stream_ids: Iterable[str], event_type: str
+) -> dict[str, AnyEvent]:
+    """The latest event of one type in each given stream that has one."""
+    sql = (
+        "SELECT stream_id, data FROM events WHERE stream_id IN ({marks}) "
+        f"AND type = '{event_type}' ORDER BY position"
+    )
+    return {stream_id: decode(data) for stream_id, data in rows_for_streams(conn, sql, stream_ids)}
+
+
+def record_states(
+    conn: sqlite3.Connection, stream_ids: Iterable[str], columns: str
+) -> dict[str, tuple[Any, ...]]:
+    """Stream id -> the given record_state columns (comma-separated), for streams that exist."""
+    sql = f"SELECT stream_id, {columns} FROM record_state WHERE stream_id IN ({{marks}})"
+    return {row[0]: tuple(row[1:]) for row in rows_for_streams(conn, sql, stream_ids)}

@@ -20,6 +20,7 @@ from typing import Any
 import msgspec
 import sqlite_utils
 
+from events.chunks import rows_for_streams
 from events.errors import ConcurrencyError, CorruptStoreError, EventStoreError, StoreMissingError
 from events.projections import (
     PROJECTION_SCHEMA,
@@ -311,17 +312,11 @@ class EventStore:
         self._cache_head = position
 
     def _current_versions(self, stream_ids: set[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        ids = list(stream_ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            sql = (
-                f"SELECT stream_id, MAX(version) FROM events WHERE stream_id IN ({marks}) "
-                "GROUP BY stream_id"
-            )
-            found.update(self._conn.execute(sql, chunk).fetchall())
-        return found
+        sql = (
+            "SELECT stream_id, MAX(version) FROM events WHERE stream_id IN ({marks}) "
+            "GROUP BY stream_id"
+        )
+        return dict(rows_for_streams(self._conn, sql, stream_ids))
 
     def read(
         self, sql_where: str = "", params: Sequence[Any] = (), *, limit: int | None = None

@@ -17,6 +17,7 @@ import msgspec
 
 from core.pipeline.pending import IN_TWENTY, RETRYABLE_CODES, landed_streams, parent_states
 from core.updater import UpdateItem
+from events.chunks import rows_for_streams
 from events.types import LoadRequested, RecordTransformed, decode
 
 __all__ = ["History", "delete_candidates", "histories", "resolve", "update_candidates"]
@@ -45,24 +46,21 @@ def histories(conn: sqlite3.Connection, stream_ids: Sequence[str]) -> dict[str, 
     """The History of each given stream."""
     found: dict[str, History] = {}
     kinds = ",".join(f"'{k}'" for k in _KINDS)
-    for start in range(0, len(stream_ids), 500):
-        chunk = list(stream_ids[start : start + 500])
-        marks = ",".join("?" * len(chunk))
-        sql = (
-            f"SELECT stream_id, type, data FROM events WHERE stream_id IN ({marks}) "
-            f"AND type IN ({kinds}) ORDER BY position"
-        )
-        for stream_id, kind, data in conn.execute(sql, chunk):
-            history = found.setdefault(stream_id, History())
-            event = decode(data)
-            if isinstance(event, RecordTransformed):
-                history.latest = event
-            elif isinstance(event, LoadRequested):
-                history.request = event
-            else:
-                history.landing = kind
-                if kind in _LANDED:
-                    history.sent = history.latest
+    sql = (
+        "SELECT stream_id, type, data FROM events WHERE stream_id IN ({marks}) "
+        f"AND type IN ({kinds}) ORDER BY position"
+    )
+    for stream_id, kind, data in rows_for_streams(conn, sql, stream_ids):
+        history = found.setdefault(stream_id, History())
+        event = decode(data)
+        if isinstance(event, RecordTransformed):
+            history.latest = event
+        elif isinstance(event, LoadRequested):
+            history.request = event
+        else:
+            history.landing = kind
+            if kind in _LANDED:
+                history.sent = history.latest
     return found
 
 

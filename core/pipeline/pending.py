@@ -23,7 +23,9 @@ import msgspec
 
 from core.identity import destination_id
 from core.loader import LinkIntent, LoadItem
-from events.types import LoadRequested, RecordTransformed, decode
+from events.chunks import rows_for_streams
+from events.queries import latest_events, record_states
+from events.types import LoadRequested, RecordTransformed
 
 # Causes of a load failure that a later run retries by itself.
 RETRYABLE_CODES = frozenset(
@@ -89,53 +91,27 @@ def latest_transforms(
     conn: sqlite3.Connection, stream_ids: Sequence[str]
 ) -> dict[str, RecordTransformed]:
     """The latest RecordTransformed of each stream."""
-    found: dict[str, RecordTransformed] = {}
-    for start in range(0, len(stream_ids), 500):
-        chunk = list(stream_ids[start : start + 500])
-        marks = ",".join("?" * len(chunk))
-        sql = (
-            f"SELECT stream_id, data FROM events WHERE stream_id IN ({marks}) "
-            "AND type = 'RecordTransformed' ORDER BY position"
-        )
-        for stream_id, data in conn.execute(sql, chunk):
-            event = decode(data)
-            assert isinstance(event, RecordTransformed)
-            found[stream_id] = event
-    return found
+    found = latest_events(conn, stream_ids, "RecordTransformed")
+    return {sid: e for sid, e in found.items() if isinstance(e, RecordTransformed)}
 
 
 def landed_streams(conn: sqlite3.Connection, stream_ids: Sequence[str]) -> set[str]:
     """The given streams whose record is in Twenty as ours (last landing is not a rollback)."""
-    found: set[str] = set()
     kinds = ",".join(f"'{k}'" for k in LANDING_EVENTS)
-    for start in range(0, len(stream_ids), 500):
-        chunk = list(stream_ids[start : start + 500])
-        marks = ",".join("?" * len(chunk))
-        sql = (
-            f"SELECT stream_id, type FROM events WHERE stream_id IN ({marks}) "
-            f"AND type IN ({kinds}) ORDER BY position"
-        )
-        last = dict(conn.execute(sql, chunk).fetchall())
-        found.update(sid for sid, kind in last.items() if kind != "RecordRolledBack")
-    return found
+    sql = (
+        "SELECT stream_id, type FROM events WHERE stream_id IN ({marks}) "
+        f"AND type IN ({kinds}) ORDER BY position"
+    )
+    last = dict(rows_for_streams(conn, sql, stream_ids))
+    return {sid for sid, kind in last.items() if kind != "RecordRolledBack"}
 
 
 def parent_states(
     conn: sqlite3.Connection, stream_ids: set[str]
 ) -> dict[str, tuple[str, str | None]]:
     """state and destination id of each given stream that exists."""
-    found: dict[str, tuple[str, str | None]] = {}
-    ids = sorted(stream_ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        sql = (
-            "SELECT stream_id, state, destination_id FROM record_state "
-            f"WHERE stream_id IN ({marks})"
-        )
-        for stream_id, state, dest in conn.execute(sql, chunk):
-            found[stream_id] = (state, dest)
-    return found
+    found = record_states(conn, sorted(stream_ids), "state, destination_id")
+    return {sid: (row[0], row[1]) for sid, row in found.items()}
 
 
 def pending(
@@ -188,19 +164,8 @@ def _with_intent(item: LoadItem | Blocked, intent: LoadRequested | None) -> Load
 
 def last_intents(conn: sqlite3.Connection, stream_ids: Sequence[str]) -> dict[str, LoadRequested]:
     """The latest LoadRequested of each given stream."""
-    found: dict[str, LoadRequested] = {}
-    for start in range(0, len(stream_ids), 500):
-        chunk = list(stream_ids[start : start + 500])
-        marks = ",".join("?" * len(chunk))
-        sql = (
-            f"SELECT stream_id, data FROM events WHERE stream_id IN ({marks}) "
-            "AND type = 'LoadRequested' ORDER BY position"
-        )
-        for stream_id, data in conn.execute(sql, chunk):
-            event = decode(data)
-            assert isinstance(event, LoadRequested)
-            found[stream_id] = event
-    return found
+    found = latest_events(conn, stream_ids, "LoadRequested")
+    return {sid: e for sid, e in found.items() if isinstance(e, LoadRequested)}
 
 
 def _item(

@@ -17,7 +17,8 @@ import msgspec
 
 from core.pipeline.verify import MIGRATED, MigratedRow, RecordCheck, check_records
 from core.ports.destination import Destination
-from events.types import RecordExtracted, decode
+from events.queries import latest_events, record_states
+from events.types import RecordExtracted
 
 __all__ = ["DiffRow", "FieldSources", "SampleDiff", "build_sample_diff", "field_sources"]
 
@@ -99,33 +100,12 @@ def _source_value(path: str, row: Mapping[str, str | None], targets: Mapping[str
 def _extracted_rows(
     conn: sqlite3.Connection, stream_ids: Sequence[str]
 ) -> dict[str, dict[str, str | None]]:
-    found: dict[str, dict[str, str | None]] = {}
-    for start in range(0, len(stream_ids), 500):
-        chunk = list(stream_ids[start : start + 500])
-        marks = ",".join("?" * len(chunk))
-        sql = (
-            f"SELECT stream_id, data FROM events WHERE stream_id IN ({marks}) "
-            "AND type = 'RecordExtracted' ORDER BY position"
-        )
-        for stream_id, data in conn.execute(sql, chunk):
-            event = decode(data)
-            assert isinstance(event, RecordExtracted)
-            found[stream_id] = event.row
-    return found
+    found = latest_events(conn, stream_ids, "RecordExtracted")
+    return {sid: e.row for sid, e in found.items() if isinstance(e, RecordExtracted)}
 
 
 def _states(conn: sqlite3.Connection, stream_ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
-    found: dict[str, tuple[Any, ...]] = {}
-    for start in range(0, len(stream_ids), 500):
-        chunk = list(stream_ids[start : start + 500])
-        marks = ",".join("?" * len(chunk))
-        sql = (
-            "SELECT stream_id, state, version, destination_id, last_error_code "
-            f"FROM record_state WHERE stream_id IN ({marks})"
-        )
-        for row in conn.execute(sql, chunk):
-            found[row[0]] = row[1:]
-    return found
+    return record_states(conn, stream_ids, "state, version, destination_id, last_error_code")
 
 
 def _stream_ids(keys: Mapping[str, Iterable[str]]) -> list[str]:

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from events.queries import record_states
 from events.types import (
     RecordLoaded,
     RecordRolledBack,
@@ -259,14 +260,5 @@ def _item(
 
 def _states(conn: sqlite3.Connection, stream_ids: set[str]) -> dict[str, tuple[int, str | None]]:
     """version and Twenty id of each given stream."""
-    found: dict[str, tuple[int, str | None]] = {}
-    ids = sorted(stream_ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        sql = (
-            "SELECT stream_id, version, destination_id FROM record_state "
-            f"WHERE stream_id IN ({marks})"
-        )
-        found.update({s: (v, d) for s, v, d in conn.execute(sql, chunk)})
-    return found
+    found = record_states(conn, sorted(stream_ids), "version, destination_id")
+    return {sid: (row[0], row[1]) for sid, row in found.items()}
