@@ -104,11 +104,10 @@ class Session:
             settings = TransformSettings(
                 namespace=self.workspace.namespace, owner_for=report.owner_for
             )
-            context = prepare_context(self.source, mapping, settings)
             run = Run(
                 self.workspace,
                 self.source,
-                context,
+                lambda: prepare_context(self.source, mapping, settings),
                 spec,
                 client,
                 clock=self._clock,

@@ -76,6 +76,14 @@ def _pending_rows(
     ]
 
 
+def has_pending(conn: sqlite3.Connection) -> bool:
+    """Whether any record waits to be loaded (or reconciled) from an earlier run."""
+    row = conn.execute(
+        "SELECT 1 FROM record_state WHERE state IN ('validated', 'loading', 'load_failed') LIMIT 1"
+    ).fetchone()
+    return row is not None
+
+
 def count_pending(conn: sqlite3.Connection, entity: str) -> int:
     """How many records of the entity wait to be loaded (for progress totals)."""
     low, high = _entity_range(entity)

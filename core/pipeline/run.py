@@ -20,7 +20,7 @@ from core.clock import Clock, isoformat_utc
 from core.loader import Loader, LoadItem, LoadSettings, LoadSummary
 from core.mapping import TransformContext
 from core.pipeline.local import LocalStage, LocalSummary
-from core.pipeline.pending import Blocked, count_pending, pending
+from core.pipeline.pending import Blocked, count_pending, has_pending, pending
 from core.ports.destination import Destination
 from core.ports.source import Source, SourceRow
 from core.rate_limit import PauseNotice
@@ -103,7 +103,7 @@ class Run:
         self,
         workspace: Workspace,
         source: Source,
-        context: TransformContext,
+        context: TransformContext | Callable[[], TransformContext],
         spec: SchemaSpec,
         destination: Destination,
         *,
@@ -113,7 +113,9 @@ class Run:
     ) -> None:
         self._ws = workspace
         self._source = source
-        self._context = context
+        # A factory is called only when the local stages need it: a resume loads what is
+        # pending first, without waiting for the export's pre-pass.
+        self._context_or_factory = context
         self._spec = spec
         self._destination = destination
         self._clock = clock
@@ -178,8 +180,13 @@ class Run:
             )
         )
         try:
-            self._local_stages(entities, request, mapping_hash)
+            if request.load and has_pending(self._ws.store.connection):
+                # Resume: finish what an earlier run left pending before reading the export.
+                await self._load_stages([*entities, *children], request, stage="resume")
+            if not self._stopped():
+                self._local_stages(entities, request, mapping_hash)
             if request.load and not self._stopped():
+                self.result.blocked.clear()  # what stays blocked is reported by the last pass
                 await self._load_stages([*entities, *children], request)
         except BaseException as error:
             self.result.outcome = (
@@ -211,7 +218,7 @@ class Run:
         present = set(self._source.entities())
         stage = LocalStage(
             self._ws.store,
-            self._context,
+            self._context(),
             self._spec,
             run_id=self.result.run_id,
             mapping_hash=mapping_hash,
@@ -234,7 +241,14 @@ class Run:
 
         return advance
 
-    async def _load_stages(self, entities: list[str], request: RunRequest) -> None:
+    def _context(self) -> TransformContext:
+        if callable(self._context_or_factory):
+            self._context_or_factory = self._context_or_factory()
+        return self._context_or_factory
+
+    async def _load_stages(
+        self, entities: list[str], request: RunRequest, *, stage: str = "load"
+    ) -> None:
         settings = LoadSettings(
             run_id=self.result.run_id,
             max_in_flight=self._ws.config.twenty.max_in_flight,
@@ -244,12 +258,12 @@ class Run:
             if self._stopped():
                 return
             loader = Loader(self._ws.store, self._destination, settings)
-            self._progress.stage(entity, "load", count_pending(self._ws.store.connection, entity))
-            items = self._items(entity, request)
-            self.result.load[entity] = await loader.load(items)
+            self._progress.stage(entity, stage, count_pending(self._ws.store.connection, entity))
+            summary = await loader.load(self._items(entity, request, stage))
+            self.result.load[entity] = _added(self.result.load.get(entity), summary)
             self.on_resume()
 
-    def _items(self, entity: str, request: RunRequest) -> Iterator[LoadItem]:
+    def _items(self, entity: str, request: RunRequest, stage: str) -> Iterator[LoadItem]:
         wanted = None if request.keys is None else request.keys.get(entity)
         conn = self._ws.store.connection
         for chunk in pending(
@@ -263,5 +277,13 @@ class Run:
                 if isinstance(item, Blocked):
                     self.result.blocked.setdefault(entity, []).append(item)
                     continue
-                self._progress.advance(entity, "load", 1)
+                self._progress.advance(entity, stage, 1)
                 yield item
+
+
+def _added(before: LoadSummary | None, more: LoadSummary) -> LoadSummary:
+    """Two passes' load counts, added up."""
+    if before is None:
+        return more
+    fields = LoadSummary.__struct_fields__
+    return LoadSummary(**{f: getattr(before, f) + getattr(more, f) for f in fields})
