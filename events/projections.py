@@ -245,11 +245,15 @@ class Projector:
         conn: sqlite3.Connection,
         batch: Sequence[Applied],
         records: dict[str, Row] | None = None,
+        *,
+        one_run: bool = False,
     ) -> dict[str, Row]:
         """Apply a batch (in position order) and record the last position, in the caller's tx.
 
         `records` may hold the current rows of the batch's record streams (as a cache the
-        caller trusts); missing ones are read. Returns the rows written, updated in place.
+        caller trusts); missing ones are read. `one_run` tells that every event of the batch
+        was recorded under the same run (a live append), which spares a pass over the batch.
+        Returns the rows written, updated in place.
 
         Raises:
             IllegalTransitionError: when an event does not follow from its record's state.
@@ -261,26 +265,54 @@ class Projector:
         touched.update(load_record_states(conn, missing))
         written: dict[str, Row] = {}
         transition = self.transition
+        others: list[Applied] = []
         for applied in batch:
             if applied.event.is_record_event:
                 sid = applied.stream_id
                 written[sid] = touched[sid] = fold_record(touched.get(sid), applied, transition)
-        runs = self._fold_runs(conn, batch)
+            else:
+                others.append(applied)
+        runs = self._fold_one_run(conn, batch, others) if one_run else self._fold_runs(conn, batch)
         self._write(conn, written, runs, batch[-1].position)
         return written
 
+    @classmethod
+    def _fold_one_run(
+        cls, conn: sqlite3.Connection, batch: Sequence[Applied], others: list[Applied]
+    ) -> dict[str, Row]:
+        """The run fold of a batch recorded under one run: its run facts, then a count."""
+        run_id = batch[0].run_id
+        if run_id is None:
+            return {}
+        if others:  # run facts: fold them one by one (rare, small batches)
+            return cls._fold_runs(conn, batch)
+        runs = cls._load_runs(conn, [run_id])
+        row = runs.get(run_id)
+        if row is None:
+            row = runs[run_id] = fold_run(None, batch[0])
+            row["event_count"] += len(batch) - 1
+        else:
+            row["event_count"] += len(batch)
+        row["last_position"] = batch[-1].position
+        return runs
+
     @staticmethod
-    def _fold_runs(conn: sqlite3.Connection, batch: Sequence[Applied]) -> dict[str, Row]:
-        """Fold the run facts; plain record events only add to their run's count."""
+    def _load_runs(conn: sqlite3.Connection, run_ids: Iterable[str]) -> dict[str, Row]:
         runs: dict[str, Row] = {}
         cols = ", ".join(RUN_SUMMARY_COLUMNS)
-        counts = Counter(a.run_id for a in batch if a.run_id)
-        for run_id in counts:
+        for run_id in run_ids:
             values = conn.execute(
                 f"SELECT {cols} FROM run_summary WHERE run_id = ?", (run_id,)
             ).fetchone()
             if values:
                 runs[run_id] = dict(zip(RUN_SUMMARY_COLUMNS, values, strict=True))
+        return runs
+
+    @classmethod
+    def _fold_runs(cls, conn: sqlite3.Connection, batch: Sequence[Applied]) -> dict[str, Row]:
+        """Fold the run facts; plain record events only add to their run's count."""
+        counts = Counter(a.run_id for a in batch if a.run_id)
+        runs = cls._load_runs(conn, [r for r in counts if r])
         for applied in batch:
             rid = applied.run_id
             if rid and (rid not in runs or not applied.event.is_record_event):

@@ -278,7 +278,7 @@ class EventStore:
             "ON CONFLICT(id) DO UPDATE SET position = excluded.position, hash = excluded.hash",
             (position, prev_hash),
         )
-        written = self._projector.fold(conn, applied, records)
+        written = self._projector.fold(conn, applied, records, one_run=True)
         self._remember(written, position)
         return [row[0] for row in rows]
 
