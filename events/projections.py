@@ -115,11 +115,6 @@ class Applied:
         self.type = type(event).__name__
 
 
-def create_schema(conn: sqlite3.Connection) -> None:
-    """Create the projection tables if they are missing."""
-    conn.executescript(PROJECTION_SCHEMA)
-
-
 def load_record_states(conn: sqlite3.Connection, stream_ids: Iterable[str]) -> dict[str, Row]:
     """The current record_state rows of the given streams (absent ones are left out)."""
     cols = ", ".join(RECORD_STATE_COLUMNS)
