@@ -18,56 +18,17 @@ import uuid
 from pathlib import Path
 
 import anyio
+from seeding import KEY, bench_client, seed_patients
 
 from adapters.twenty import TwentyClient
 from adapters.twenty_sandbox import SandboxConfig, running_sandbox
 from core.clock import SystemClock
-from core.identity import destination_id
 from core.lifecycle import Lifecycle
 from core.loader import Loader, LoadItem, LoadSettings
-from core.ports.destination import DestinationSettings
-from core.rate_limit import RateLimiter, parse_windows
 from core.reports.audit_log import AUDIT_COLUMNS, audit_log_rows
 from core.reports.tabular import open_private, write_rows
 from core.rollback import RollbackOptions, RollbackResult, rollback
-from events.store import EventStore, NewEvent
-from events.types import RecordExtracted, RecordTransformed, RecordValidated
-
-KEY = "bench-key"
-
-
-def _client(url: str) -> TwentyClient:
-    settings = DestinationSettings(url=url, batch_size=200, timeout_s=60.0)
-    return TwentyClient(
-        settings, gate=RateLimiter(parse_windows("100000/1s")), environ={"TWENTY_API_KEY": KEY}
-    )
-
-
-def _seed(store: EventStore, n: int, namespace: uuid.UUID) -> list[LoadItem]:
-    items, events = [], []
-    for i in range(n):
-        stream, key = f"patient:{i + 1}", str(i + 1)
-        payload = {
-            "name": {"firstName": f"First{i}", "lastName": f"Last{i}"},
-            "emails": {"primaryEmail": f"p{i}@bench.example"},
-            "city": "Springfield",
-        }
-        events += [
-            NewEvent(stream, RecordExtracted(source_file="patients.csv", line=i + 2,
-                                             source_key=key, content_hash=f"h{i}"), 0),
-            NewEvent(stream, RecordTransformed(target_object="person", target_plural="people",
-                                               payload=payload), 1),
-            NewEvent(stream, RecordValidated(), 2),
-        ]  # fmt: skip
-        items.append(LoadItem(
-            stream_id=stream, object_singular="person", object_plural="people",
-            destination_id=destination_id(namespace, "patient", key), payload=payload, version=3,
-        ))  # fmt: skip
-        if len(events) >= 30_000:
-            store.append(events)
-            events = []
-    store.append(events)
-    return items
+from events.store import EventStore
 
 
 def bench(records: int, tmp: Path) -> None:
@@ -75,12 +36,12 @@ def bench(records: int, tmp: Path) -> None:
     with running_sandbox(SandboxConfig(api_key=KEY, db_path=tmp / "sandbox.db")) as sandbox:
 
         async def load(items: list[LoadItem]) -> None:
-            async with _client(sandbox.base_url) as client:
+            async with bench_client(sandbox.base_url) as client:
                 await Loader(store, client, LoadSettings(max_in_flight=4)).load(items)
 
-        anyio.run(load, _seed(store, records, uuid.uuid4()))
+        anyio.run(load, seed_patients(store, records, uuid.uuid4(), with_phone=False))
         for label in ("rollback", "second rollback"):
-            client = _client(sandbox.base_url)
+            client = bench_client(sandbox.base_url)
 
             async def undo(client: TwentyClient = client) -> RollbackResult:
                 async with client:

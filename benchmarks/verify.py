@@ -18,59 +18,17 @@ import uuid
 from pathlib import Path
 
 import anyio
+from seeding import KEY, bench_client, seed_patients
 
 from adapters.dental_exec import open_export
 from adapters.dental_exec.generator import GeneratorOptions, generate_export
-from adapters.twenty import TwentyClient
 from adapters.twenty_sandbox import SandboxConfig, running_sandbox
-from core.identity import destination_id
 from core.lifecycle import Lifecycle
 from core.loader import Loader, LoadItem, LoadSettings
 from core.pipeline.sample import SampleOptions, select_sample
 from core.pipeline.verify import verify
-from core.ports.destination import DestinationSettings
-from core.rate_limit import RateLimiter, parse_windows
 from core.reports import reconcile
-from events.store import EventStore, NewEvent
-from events.types import RecordExtracted, RecordTransformed, RecordValidated
-
-KEY = "bench-key"
-
-
-def _client(url: str) -> TwentyClient:
-    settings = DestinationSettings(url=url, batch_size=200, timeout_s=60.0)
-    return TwentyClient(
-        settings, gate=RateLimiter(parse_windows("100000/1s")), environ={"TWENTY_API_KEY": KEY}
-    )
-
-
-def _seed(store: EventStore, n: int, namespace: uuid.UUID) -> list[LoadItem]:
-    items, events = [], []
-    for i in range(n):
-        stream = f"patient:{i + 1}"
-        payload = {
-            "name": {"firstName": f"First{i}", "lastName": f"Last{i}"},
-            "emails": {"primaryEmail": f"p{i}@bench.example"},
-            "phones": {"primaryPhoneNumber": f"555{i:07d}"},
-            "city": "Springfield",
-        }
-        events += [
-            NewEvent(stream, RecordExtracted(source_file="patients.csv", line=i + 2,
-                                             source_key=str(i + 1), content_hash=f"h{i}"), 0),
-            NewEvent(stream, RecordTransformed(target_object="person", target_plural="people",
-                                               payload=payload), 1),
-            NewEvent(stream, RecordValidated(), 2),
-        ]  # fmt: skip
-        items.append(LoadItem(
-            stream_id=stream, object_singular="person", object_plural="people",
-            destination_id=destination_id(namespace, "patient", str(i + 1)),
-            payload=payload, version=3,
-        ))  # fmt: skip
-        if len(events) >= 30_000:
-            store.append(events)
-            events = []
-    store.append(events)
-    return items
+from events.store import EventStore
 
 
 def _peak_mb() -> float:
@@ -82,11 +40,11 @@ def bench_verify(records: int, tmp: Path) -> None:
     with running_sandbox(SandboxConfig(api_key=KEY, db_path=tmp / "sandbox.db")) as sandbox:
 
         async def load(items: list[LoadItem]) -> None:
-            async with _client(sandbox.base_url) as client:
+            async with bench_client(sandbox.base_url) as client:
                 await Loader(store, client, LoadSettings(max_in_flight=4)).load(items)
 
-        anyio.run(load, _seed(store, records, uuid.uuid4()))
-        client = _client(sandbox.base_url)
+        anyio.run(load, seed_patients(store, records, uuid.uuid4(), with_phone=True))
+        client = bench_client(sandbox.base_url)
 
         async def check() -> int:
             async with client:

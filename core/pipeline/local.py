@@ -31,6 +31,7 @@ from core.mapping import (
 from core.mapping.validation import validate
 from core.ports.source import SourceRow
 from core.schema_spec import SchemaSpec
+from events.queries import record_states
 from events.store import EventStore, NewEvent
 from events.types import (
     Event,
@@ -71,16 +72,8 @@ def _stream_of(row: SourceRow) -> str:
 
 
 def _known(conn: sqlite3.Connection, stream_ids: list[str]) -> dict[str, tuple[str, str | None]]:
-    found: dict[str, tuple[str, str | None]] = {}
-    for start in range(0, len(stream_ids), 500):
-        chunk = stream_ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        sql = (
-            f"SELECT stream_id, state, content_hash FROM record_state WHERE stream_id IN ({marks})"
-        )
-        for stream_id, state, content_hash in conn.execute(sql, chunk):
-            found[stream_id] = (state, content_hash)
-    return found
+    found = record_states(conn, stream_ids, "state, content_hash")
+    return {sid: (row[0], row[1]) for sid, row in found.items()}
 
 
 class LocalStage:
