@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import msgspec
@@ -35,7 +36,13 @@ def parse_phone(text: str | None, *, region: str = "US") -> Phone | None:
     """Parse a free-text phone (`(555) 555-0142`, `555.555.0142 x204`, `none`); None for blank."""
     if text is None or not text.strip():
         return None
-    raw = text.strip()
+    return _parse_stripped(text.strip(), region)
+
+
+# Parsing with phonenumbers costs ~100 us; phones repeat (a family shares its home phone, a
+# practice its main line), and a Phone is immutable, so answers are remembered (bounded).
+@functools.lru_cache(maxsize=8192)
+def _parse_stripped(raw: str, region: str) -> Phone:
     if raw.lower() in _NO_PHONE:
         return Phone(raw, None, problem="placeholder")
     try:
