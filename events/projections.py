@@ -49,6 +49,8 @@ RECORD_STATE_COLUMNS = (
     "attempts",
     "last_error_code",
 )
+# What an UPDATE of a stored record_state row writes: the key first, then what may change.
+_RECORD_STATE_UPDATED = tuple(c for c in RECORD_STATE_COLUMNS if c != "entity")
 RUN_SUMMARY_COLUMNS = (
     "run_id",
     "status",
@@ -72,7 +74,7 @@ CREATE TABLE IF NOT EXISTS record_state (
     last_position INTEGER NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error_code TEXT
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS run_summary (
     run_id TEXT PRIMARY KEY,
     status TEXT NOT NULL,
@@ -125,20 +127,28 @@ def load_record_states(conn: sqlite3.Connection, stream_ids: Iterable[str]) -> d
     }
 
 
-def fold_record(row: Row | None, applied: Applied, transition: Transition) -> Row:
+def fold_record(
+    row: Row | None,
+    stream_id: str,
+    version: int,
+    position: int,
+    type_: str,
+    event: Event,
+    transition: Transition,
+) -> Row:
     """The record_state row after one record event (the row passed in is updated in place).
 
     Raises:
         IllegalTransitionError: when the event does not follow from the row's state.
     """
     state = row["state"] if row else None
-    next_state = transition(state, applied.type)
+    next_state = transition(state, type_)
     if next_state is None:
-        raise IllegalTransitionError(applied.stream_id, state, applied.type)
+        raise IllegalTransitionError(stream_id, state, type_)
     if row is None:
-        entity, _, key = applied.stream_id.partition(":")
+        entity, _, key = stream_id.partition(":")
         row = {
-            "stream_id": applied.stream_id,
+            "stream_id": stream_id,
             "entity": entity,
             "source_key": key,
             "content_hash": None,
@@ -147,11 +157,11 @@ def fold_record(row: Row | None, applied: Applied, transition: Transition) -> Ro
             "last_error_code": None,
         }
     row["state"] = next_state
-    row["version"] = applied.version
-    row["last_position"] = applied.position
-    facts = _RECORD_FACTS.get(applied.event.__class__)
+    row["version"] = version
+    row["last_position"] = position
+    facts = _RECORD_FACTS.get(event.__class__)
     if facts is not None:
-        facts(row, applied.event)
+        facts(row, event)
     return row
 
 
@@ -240,15 +250,11 @@ class Projector:
         conn: sqlite3.Connection,
         batch: Sequence[Applied],
         records: dict[str, Row] | None = None,
-        *,
-        one_run: bool = False,
     ) -> dict[str, Row]:
         """Apply a batch (in position order) and record the last position, in the caller's tx.
 
         `records` may hold the current rows of the batch's record streams (as a cache the
-        caller trusts); missing ones are read. `one_run` tells that every event of the batch
-        was recorded under the same run (a live append), which spares a pass over the batch.
-        Returns the rows written, updated in place.
+        caller trusts); missing ones are read. Returns the rows written, updated in place.
 
         Raises:
             IllegalTransitionError: when an event does not follow from its record's state.
@@ -261,36 +267,48 @@ class Projector:
         existing = set(touched)  # rows already stored: updated in place, the others inserted
         written: dict[str, Row] = {}
         transition = self.transition
-        others: list[Applied] = []
         for applied in batch:
             if applied.event.is_record_event:
                 sid = applied.stream_id
-                written[sid] = touched[sid] = fold_record(touched.get(sid), applied, transition)
-            else:
-                others.append(applied)
-        runs = self._fold_one_run(conn, batch, others) if one_run else self._fold_runs(conn, batch)
-        self._write(conn, written, existing, runs, batch[-1].position)
+                written[sid] = touched[sid] = fold_record(
+                    touched.get(sid),
+                    sid,
+                    applied.version,
+                    applied.position,
+                    applied.type,
+                    applied.event,
+                    transition,
+                )
+        self._write(conn, written, existing, self._fold_runs(conn, batch), batch[-1].position)
         return written
 
-    @classmethod
-    def _fold_one_run(
-        cls, conn: sqlite3.Connection, batch: Sequence[Applied], others: list[Applied]
-    ) -> dict[str, Row]:
-        """The run fold of a batch recorded under one run: its run facts, then a count."""
-        run_id = batch[0].run_id
-        if run_id is None:
-            return {}
-        if others:  # run facts: fold them one by one (rare, small batches)
-            return cls._fold_runs(conn, batch)
-        runs = cls._load_runs(conn, [run_id])
-        row = runs.get(run_id)
-        if row is None:
-            row = runs[run_id] = fold_run(None, batch[0])
-            row["event_count"] += len(batch) - 1
-        else:
-            row["event_count"] += len(batch)
-        row["last_position"] = batch[-1].position
-        return runs
+    def write_folded(
+        self,
+        conn: sqlite3.Connection,
+        written: dict[str, Row],
+        existing: set[str],
+        first: Applied,
+        count: int,
+        position: int,
+    ) -> None:
+        """Store a live batch of record events already folded by the caller (`fold_record`).
+
+        The batch has `count` events ending at `position`, all recorded under the run of
+        `first`, its first event; it holds no run fact, so the run summary only counts it.
+        `existing` names the record rows already stored (updated in place; others inserted).
+        """
+        runs: dict[str, Row] = {}
+        run_id = first.run_id
+        if run_id is not None:
+            runs = self._load_runs(conn, [run_id])
+            row = runs.get(run_id)
+            if row is None:
+                row = runs[run_id] = fold_run(None, first)
+                row["event_count"] += count - 1
+            else:
+                row["event_count"] += count
+            row["last_position"] = position
+        self._write(conn, written, existing, runs, position)
 
     @staticmethod
     def _load_runs(conn: sqlite3.Connection, run_ids: Iterable[str]) -> dict[str, Row]:
@@ -331,8 +349,10 @@ class Projector:
         # A plain UPDATE by key is cheaper than an upsert, and most appends move records on.
         updated = [row for sid, row in records.items() if sid in existing]
         inserted = [row for sid, row in records.items() if sid not in existing]
-        _update(conn, "record_state", RECORD_STATE_COLUMNS, updated)
-        _upsert(conn, "record_state", RECORD_STATE_COLUMNS, inserted)
+        # The entity is part of the stream id, so it never changes: not rewritten.
+        _update(conn, "record_state", _RECORD_STATE_UPDATED, updated)
+        # Rows not read back inside this write transaction do not exist: a plain INSERT.
+        _insert(conn, "record_state", RECORD_STATE_COLUMNS, inserted)
         _upsert(conn, "run_summary", RUN_SUMMARY_COLUMNS, runs.values())
         conn.execute(
             "INSERT INTO projection_position (name, position) VALUES ('all', ?) "
@@ -344,10 +364,18 @@ class Projector:
 def _update(
     conn: sqlite3.Connection, table: str, columns: Sequence[str], rows: Iterable[Row]
 ) -> None:
+    """UPDATE `columns` (the first one excluded: it is the key) by key."""
     sets = ", ".join(f"{c} = ?" for c in columns[1:])
     sql = f"UPDATE {table} SET {sets} WHERE {columns[0]} = ?"
     order = (*columns[1:], columns[0])
     conn.executemany(sql, map(itemgetter(*order), rows))
+
+
+def _insert(
+    conn: sqlite3.Connection, table: str, columns: Sequence[str], rows: Iterable[Row]
+) -> None:
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    conn.executemany(sql, map(itemgetter(*columns), rows))
 
 
 def _upsert(

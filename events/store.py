@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +27,7 @@ from events.projections import (
     Projector,
     Row,
     Transition,
+    fold_record,
     load_record_states,
 )
 from events.types import AnyEvent, Event, decode
@@ -137,7 +137,7 @@ class EventStore:
         self._now = now
         # record_state rows of recently written streams, valid while the chain head is the
         # one this connection wrote last (checked inside each write transaction).
-        self._cache: OrderedDict[str, Row] = OrderedDict()
+        self._cache: dict[str, Row] = {}
         self._cache_head = -1
 
     @classmethod
@@ -236,27 +236,41 @@ class EventStore:
     ) -> list[int]:
         conn = self._conn
         head = conn.execute("SELECT position, hash FROM chain_head WHERE id = 1").fetchone()
-        position, prev_hash = (head[0], head[1]) if head else (0, GENESIS_HASH)
-        if position != self._cache_head:  # another writer appended: the cache is stale
+        first, prev_hash = (head[0], head[1]) if head else (0, GENESIS_HASH)
+        if first != self._cache_head:  # another writer appended: the cache is stale
             self._cache.clear()
-        records, versions = self._stream_states(events)
+        records, others = self._stream_states(events)
+        existing = set(records)  # record rows already stored: updated, the others inserted
+        # Streams' current versions: a record's is in its row (kept up to date by the fold
+        # below); the others' are read only when the batch has any (rare, small batches).
+        versions = {sid: row["version"] for sid, row in records.items()} if others else {}
+        versions.update(self._current_versions(others))
         rows: list[tuple[Any, ...]] = []
-        applied: list[Applied] = []
-        # The hot loop: chain_hash() inlined (same bytes; verify() recomputes with it).
-        sha256, run_text = hashlib.sha256, run_id or ""
+        # The hot loop: chain_hash() inlined (same bytes; verify() recomputes with it), and a
+        # batch of record events folded into record_state as it goes (the same fold_record
+        # that replay runs, so a rebuild reproduces it).
+        sha256, transition = hashlib.sha256, self._projector.transition
+        tail = f"\x1f{run_id or ''}\x1f{recorded_at}\x1f"
+        position = first
         for new in events:
             sid, event = new.stream_id, new.event
-            current = versions.get(sid, 0)
+            if others:
+                current = versions.get(sid, 0)
+            else:
+                row = records.get(sid)
+                current = row["version"] if row else 0
             if new.expected_version is not None and new.expected_version != current:
                 raise ConcurrencyError(sid, new.expected_version, current)
             version = versions[sid] = current + 1
             position += 1
             type_ = event.__class__.__name__
             data = encode_event(event)
-            head_bytes = (
-                f"{position}\x1f{sid}\x1f{version}\x1f{type_}\x1f{run_text}\x1f{recorded_at}\x1f"
-            )
-            digest = sha256(head_bytes.encode() + data + b"\x1f" + prev_hash.encode()).hexdigest()
+            digest = sha256(
+                f"{position}\x1f{sid}\x1f{version}\x1f{type_}{tail}".encode()
+                + data
+                + b"\x1f"
+                + prev_hash.encode()
+            ).hexdigest()
             rows.append(
                 (
                     position,
@@ -270,7 +284,8 @@ class EventStore:
                     digest,
                 )
             )
-            applied.append(Applied(position, sid, version, run_id, recorded_at, event))
+            if not others:
+                records[sid] = fold_record(row, sid, version, position, type_, event, transition)
             prev_hash = digest
         conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         conn.execute(
@@ -278,37 +293,45 @@ class EventStore:
             "ON CONFLICT(id) DO UPDATE SET position = excluded.position, hash = excluded.hash",
             (position, prev_hash),
         )
-        written = self._projector.fold(conn, applied, records, one_run=True)
+        if not others:
+            top = rows[0]
+            opening = Applied(top[0], top[1], top[2], run_id, recorded_at, events[0].event)
+            self._projector.write_folded(conn, records, existing, opening, len(rows), position)
+            written = records
+        else:  # run facts among them: the general fold
+            applied = [
+                Applied(row[0], row[1], row[2], run_id, recorded_at, new.event)
+                for row, new in zip(rows, events, strict=True)
+            ]
+            written = self._projector.fold(conn, applied, records)
         self._remember(written, position)
         return [row[0] for row in rows]
 
-    def _stream_states(self, events: Sequence[NewEvent]) -> tuple[dict[str, Row], dict[str, int]]:
-        """The batch's record rows (cache first) and every stream's current version."""
-        record_ids: set[str] = set()
-        other_ids: set[str] = set()
-        for new in events:
-            (record_ids if new.event.is_record_event else other_ids).add(new.stream_id)
-        for sid in record_ids:
-            _check_stream(sid, is_record_event=True)
-        for sid in other_ids:
+    def _stream_states(self, events: Sequence[NewEvent]) -> tuple[dict[str, Row], set[str]]:
+        """The batch's record rows (cache first) and its other (migration, run) streams."""
+        record_ids = {new.stream_id for new in events if new.event.is_record_event}
+        others = {new.stream_id for new in events if not new.event.is_record_event}
+        for sid in others:
             _check_stream(sid, is_record_event=False)
         cache = self._cache
         records = {sid: cache[sid] for sid in record_ids if sid in cache}
         missing = record_ids - records.keys()
+        for sid in missing:  # cached streams were checked when they were first written
+            _check_stream(sid, is_record_event=True)
         if missing:
             records.update(load_record_states(self._conn, missing))
-        versions = {sid: row["version"] for sid, row in records.items()}
-        versions.update(self._current_versions(other_ids))
-        return records, versions
+        return records, others
 
     def _remember(self, written: dict[str, Row], position: int) -> None:
-        """Keep the rows just written, bounded, valid while nobody else appends."""
-        cache = self._cache
-        for sid, row in written.items():
-            cache[sid] = row
-            cache.move_to_end(sid)
-        while len(cache) > CACHE_LIMIT:
-            cache.popitem(last=False)
+        """Keep the rows just written, bounded, valid while nobody else appends.
+
+        When the cache outgrows its bound it keeps only this batch's rows: the pipeline
+        writes a chunk's records in a few consecutive batches, so those are the ones asked
+        for next.
+        """
+        if len(self._cache) + len(written) > CACHE_LIMIT:
+            self._cache = {}
+        self._cache.update(written)
         self._cache_head = position
 
     def _current_versions(self, stream_ids: set[str]) -> dict[str, int]:
