@@ -49,8 +49,18 @@ RECORD_STATE_COLUMNS = (
     "attempts",
     "last_error_code",
 )
-# What an UPDATE of a stored record_state row writes: the key first, then what may change.
-_RECORD_STATE_UPDATED = tuple(c for c in RECORD_STATE_COLUMNS if c != "entity")
+# How record_state rows are written back: every column but the stream id and the entity
+# (both fixed for a stream) by rowid, and new rows with their rowid.
+_CHANGING = tuple(c for c in RECORD_STATE_COLUMNS if c not in ("stream_id", "entity"))
+_UPDATE_RECORD_STATE = (
+    f"UPDATE record_state SET {', '.join(f'{c} = ?' for c in _CHANGING)} WHERE rowid = ?"
+)
+_UPDATED_VALUES = itemgetter(*_CHANGING, "rowid")
+_INSERT_RECORD_STATE = (
+    f"INSERT INTO record_state (rowid, {', '.join(RECORD_STATE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * (len(RECORD_STATE_COLUMNS) + 1))})"
+)
+_INSERTED_VALUES = itemgetter("rowid", *RECORD_STATE_COLUMNS)
 RUN_SUMMARY_COLUMNS = (
     "run_id",
     "status",
@@ -118,11 +128,16 @@ class Applied:
 
 
 def load_record_states(conn: sqlite3.Connection, stream_ids: Iterable[str]) -> dict[str, Row]:
-    """The current record_state rows of the given streams (absent ones are left out)."""
+    """The current record_state rows of the given streams (absent ones are left out).
+
+    Each row also carries its `rowid`, so that writing it back in the same transaction (or
+    while no other connection has written: see EventStore) goes straight to it.
+    """
     cols = ", ".join(RECORD_STATE_COLUMNS)
-    sql = f"SELECT {cols} FROM record_state WHERE stream_id IN ({{marks}})"
+    sql = f"SELECT rowid, {cols} FROM record_state WHERE stream_id IN ({{marks}})"
+    names = ("rowid", *RECORD_STATE_COLUMNS)
     return {
-        values[0]: dict(zip(RECORD_STATE_COLUMNS, values, strict=True))
+        values[1]: dict(zip(names, values, strict=True))
         for values in rows_for_streams(conn, sql, stream_ids)
     }
 
@@ -346,36 +361,23 @@ class Projector:
         runs: dict[str, Row],
         position: int,
     ) -> None:
-        # A plain UPDATE by key is cheaper than an upsert, and most appends move records on.
+        # Most appends move stored records on: a plain UPDATE straight to the row (its rowid
+        # was read with it), cheaper than an upsert or a look-up by stream id. New rows are
+        # inserted with the next rowids, which they keep for the updates that follow.
         updated = [row for sid, row in records.items() if sid in existing]
         inserted = [row for sid, row in records.items() if sid not in existing]
-        # The entity is part of the stream id, so it never changes: not rewritten.
-        _update(conn, "record_state", _RECORD_STATE_UPDATED, updated)
-        # Rows not read back inside this write transaction do not exist: a plain INSERT.
-        _insert(conn, "record_state", RECORD_STATE_COLUMNS, inserted)
+        conn.executemany(_UPDATE_RECORD_STATE, map(_UPDATED_VALUES, updated))
+        if inserted:
+            top = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM record_state").fetchone()[0]
+            for rowid, row in enumerate(inserted, start=top + 1):
+                row["rowid"] = rowid
+            conn.executemany(_INSERT_RECORD_STATE, map(_INSERTED_VALUES, inserted))
         _upsert(conn, "run_summary", RUN_SUMMARY_COLUMNS, runs.values())
         conn.execute(
             "INSERT INTO projection_position (name, position) VALUES ('all', ?) "
             "ON CONFLICT(name) DO UPDATE SET position = excluded.position",
             (position,),
         )
-
-
-def _update(
-    conn: sqlite3.Connection, table: str, columns: Sequence[str], rows: Iterable[Row]
-) -> None:
-    """UPDATE `columns` (the first one excluded: it is the key) by key."""
-    sets = ", ".join(f"{c} = ?" for c in columns[1:])
-    sql = f"UPDATE {table} SET {sets} WHERE {columns[0]} = ?"
-    order = (*columns[1:], columns[0])
-    conn.executemany(sql, map(itemgetter(*order), rows))
-
-
-def _insert(
-    conn: sqlite3.Connection, table: str, columns: Sequence[str], rows: Iterable[Row]
-) -> None:
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-    conn.executemany(sql, map(itemgetter(*columns), rows))
 
 
 def _upsert(

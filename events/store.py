@@ -135,10 +135,12 @@ class EventStore:
         self._db = sqlite_utils.Database(conn)
         self._projector = Projector(transition)
         self._now = now
-        # record_state rows of recently written streams, valid while the chain head is the
-        # one this connection wrote last (checked inside each write transaction).
+        # record_state rows of recently written streams (with their rowids), valid while the
+        # chain head is the one this connection wrote last and no other connection has
+        # written since (both checked inside each write transaction).
         self._cache: dict[str, Row] = {}
         self._cache_head = -1
+        self._data_version = -1
 
     @classmethod
     def open(
@@ -237,8 +239,11 @@ class EventStore:
         conn = self._conn
         head = conn.execute("SELECT position, hash FROM chain_head WHERE id = 1").fetchone()
         first, prev_hash = (head[0], head[1]) if head else (0, GENESIS_HASH)
-        if first != self._cache_head:  # another writer appended: the cache is stale
+        # The cached rows (and their rowids) hold while no other connection has written.
+        data_version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if first != self._cache_head or data_version != self._data_version:
             self._cache.clear()
+            self._data_version = data_version
         records, others = self._stream_states(events)
         existing = set(records)  # record rows already stored: updated, the others inserted
         # Streams' current versions: a record's is in its row (kept up to date by the fold

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.lifecycle import Lifecycle
-from events.audit import verify_chain
+from events.audit import compare_projections, replay, verify_chain
 from events.errors import (
     ConcurrencyError,
     CorruptStoreError,
@@ -171,3 +171,23 @@ def test_record_state_keeps_what_resume_needs(store: EventStore) -> None:
     ).fetchone()
     assert row[:5] == ("patient", "1", "loading", 2, "HTTP_503")
     assert row[5] and row[6] == "ab" * 32
+
+
+def test_rows_renumbered_by_another_connection_are_not_written_through_stale_rowids(
+    store: EventStore, store_path: Path, tmp_path: Path
+) -> None:
+    # The store keeps the record_state rows it wrote (with their rowids) between appends;
+    # another connection renumbering them (as a VACUUM may) must not make it write the wrong
+    # rows: it notices the other writer and reads the rows again.
+    store.append([_extracted(str(key)) for key in range(1, 6)])
+    other = sqlite3.connect(store_path, isolation_level=None)
+    other.executescript(
+        "BEGIN; CREATE TEMP TABLE copy AS SELECT * FROM record_state; DELETE FROM record_state;"
+        "INSERT INTO record_state SELECT * FROM copy ORDER BY stream_id DESC; COMMIT;"
+    )
+    other.close()
+    store.append([NewEvent("patient:2", record_event("RecordTransformed"))])
+    rebuilt = tmp_path / "rebuilt.db"
+    replay(store.connection, rebuilt, Lifecycle().next_state)
+    assert compare_projections(store.connection, rebuilt) == []
+    assert status_counts(store.connection).totals == {"extracted": 4, "transformed": 1}
