@@ -48,13 +48,15 @@ __all__ = [
     "ENTITY_TRANSFORMS",
     "GENERIC_TRANSFORMS",
     "Build",
-    "apply_columns",
-    "column_plan",
+    "Handler",
+    "iso_utc",
+    "local_to_utc",
+    "money_value",
     "set_path",
 ]
 
 
-@dataclass
+@dataclass(slots=True, init=False)
 class Build:
     """A record under construction: payload, refs, warnings, reasons and collected parts."""
 
@@ -76,6 +78,16 @@ class Build:
     location_id: int | None = None
     due_date: str | None = None
     due_time: str | None = None
+
+    def __init__(
+        self, entity: str, key: str, values: dict[str, str | None], ctx: TransformContext
+    ) -> None:
+        # Written out: literals instead of a default_factory call per collection, per row.
+        self.entity, self.key, self.values, self.ctx = entity, key, values, ctx
+        self.payload, self.refs, self.warnings, self.reasons = {}, {}, [], []
+        self.body, self.body_target, self.extra, self.phones = [], "", [], []
+        self.members, self.titles, self.person_stream = [], [], ""
+        self.location_id = self.due_date = self.due_time = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -319,50 +331,3 @@ GENERIC_TRANSFORMS: dict[str, Handler] = {
 ENTITY_TRANSFORMS = frozenset(
     {"key", "email_unique", "appointment_status", "recall_category", "recall_type"}
 )
-
-
-# One step of a file's column plan: the canonical column, its mapping, and its handler
-# (None for the key column, which writes the row's key whatever the column holds).
-PlanStep = tuple[str, ColumnMapping, Handler | None]
-
-
-def column_plan(ctx: TransformContext, entity: str) -> list[PlanStep]:
-    """The file's columns in application order, compiled once per run.
-
-    Columns that can write nothing are left out: no-op transforms, entity transforms (applied
-    by the entity's own code), and columns without a canonical name (their value is None).
-    """
-    plan = ctx.column_plans.get(entity)
-    if plan is not None:
-        return list(plan)
-    plan = []
-    for column in ctx.ordered_columns(entity):
-        if column.transform == "key":
-            plan.append((column.column, column, None))
-            continue
-        handler = GENERIC_TRANSFORMS.get(column.transform)
-        if handler is not None and handler is not _noop and column.column:
-            plan.append((column.column, column, handler))
-    ctx.column_plans[entity] = plan
-    return list(plan)
-
-
-def apply_columns(build: Build) -> None:
-    """Run every mapped column of the row's file through its generic transform."""
-    plan = build.ctx.column_plans.get(build.entity) or column_plan(build.ctx, build.entity)
-    values = build.values
-    for name, column, handler in plan:
-        if handler is None:
-            set_path(build.payload, column.target or "dentalExecId", build.key)
-            continue
-        text = values.get(name)
-        if text is None:
-            continue
-        try:
-            handler(build, column, text)
-        except ValueParseError as error:
-            build.reject(
-                column.column,
-                error.code.upper(),
-                f"column {column.header!r}: {error}; fix the value in the export",
-            )

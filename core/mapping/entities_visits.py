@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from core.mapping.context import TransformContext
-from core.mapping.engine import Build, local_to_utc
+from core.mapping.engine import Build
 from core.mapping.entities_people import int_value_of
 from core.mapping.outcomes import Outcome, Reason, Rejected, Skipped, Transformed
 from core.mapping.prepass import referral_detail
 from core.mapping.records import assign_member, child_target, finish, require_person, start
+from core.mapping.steps import utc_text
 from core.ports.source import SourceRow
 from core.values import ValueParseError, parse_date, parse_time
 
@@ -41,7 +42,7 @@ def _due(build: Build, column: str) -> None:
     if parsed is None or parsed.value is None:
         return
     local = datetime.combine(parsed.value, clock or time(0, 0))
-    build.payload["dueAt"] = local_to_utc(build, column, local)
+    build.payload["dueAt"] = utc_text(build, column, local)
 
 
 def _option(build: Build, transform: str, text: str | None) -> str | None:

@@ -9,9 +9,10 @@ import phonenumbers
 
 from core.export_format import KNOWN_CUSTOM_FIELDS
 from core.mapping.context import CustomValue, TransformContext
-from core.mapping.engine import Build, apply_columns
+from core.mapping.engine import Build
 from core.mapping.identifiers import fast_destination_id
 from core.mapping.outcomes import Ref, Rejected, Transformed
+from core.mapping.steps import apply_columns
 from core.ports.source import SourceRow
 from core.values import Phone, ValueParseError, parse_id
 

@@ -81,6 +81,29 @@ class _ObjectPlan:
         self.is_unknown = obj is None and target_object not in STANDARD_FIELDS
         self.required = _REQUIRED.get(target_object)
         self.checks: dict[str, Check] = {}
+        self.accepts = self._accepts()
+
+    def _accepts(self) -> dict[str, object]:
+        """Values whose check provably finds nothing, decided without calling it.
+
+        Per key: True (any value passes: a standard field without a format, a spec type
+        without a check), a type (a value of exactly that type passes: text, booleans,
+        integers) or a frozenset (a str among the select's options passes). Anything else
+        goes through the key's full check.
+        """
+        accepts: dict[str, object] = {key: True for key in self.standard}
+        for key in self.standard:
+            if key in _STANDARD_TYPES:
+                del accepts[key]
+        for key, spec_field in self.fields.items():
+            accepts.pop(key, None)
+            if spec_field.type == "SELECT":
+                accepts[key] = frozenset(option.value for option in spec_field.options)
+            elif spec_field.type in _EXACT_TYPES:
+                accepts[key] = _EXACT_TYPES[spec_field.type]
+            elif spec_field.type not in _CHECKS and spec_field.type != "MULTI_SELECT":
+                accepts[key] = True
+        return {key: rule for key, rule in accepts.items() if _NAME.match(key)}
 
     def check_of(self, key: str) -> Check:
         """The check of one payload key (compiled on first use)."""
@@ -124,8 +147,13 @@ def _payload_reasons(outcome: Transformed, spec: SchemaSpec) -> list[Reason]:
         message = f"object {outcome.target_object!r} is not in the schema spec"
         return [Reason("", "UNKNOWN_OBJECT", message)]
     reasons: list[Reason] = []
-    check_of = plan.check_of
+    check_of, accepts = plan.check_of, plan.accepts
     for key, value in outcome.payload.items():
+        rule = accepts.get(key)
+        if rule is True or rule is type(value):
+            continue
+        if type(rule) is frozenset and type(value) is str and value in rule:
+            continue
         found = check_of(key)(value)
         if found:
             reasons += found
@@ -205,6 +233,8 @@ def _standard(key: str, value: Any) -> list[Reason]:
     return []
 
 
+# Spec types whose check passes every value of exactly this Python type.
+_EXACT_TYPES: dict[str, type] = {"TEXT": str, "BOOLEAN": bool, "NUMBER": int}
 _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "TEXT": (lambda v: isinstance(v, str), "text"),
     "NUMBER": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
