@@ -9,6 +9,7 @@ from operator import itemgetter
 
 import msgspec
 
+from adapters.dental_exec.fast_rows import compile_fast_build, remember
 from core.export_format import CODE_SETS, ColumnType, FileSpec, header_key
 from core.ports.source import RowError, SourceRow
 from core.values import (
@@ -104,6 +105,8 @@ class RowBuilder:
             for n in self.required
             if by_name[n].type in _VALIDATORS
         ]
+        # Texts each validator accepted (a date repeats a lot); blank is always fine.
+        self.good = {validate: {""} for _, validate in self.typed_required}
         self.hash_names = sorted(name for _, name in present)
         # Values in name order, fetched in one C call: the hash ignores column order.
         self.hash_getter = _getter(self.hash_names)
@@ -115,11 +118,16 @@ class RowBuilder:
         self.deleted = (
             spec.deleted_column if spec.deleted_column in dict(present).values() else None
         )
+        self.fast = compile_fast_build(self)
 
     def build(
         self, line: int, fields: list[str], problems: tuple[RowError, ...], is_multiline: bool
     ) -> SourceRow:
         """One SourceRow from the fields of a record starting at `line`."""
+        if not problems and len(fields) == self.width and self.fast is not None:
+            row = self.fast(line, fields)
+            if row is not None:
+                return row
         errors = list(problems)
         count = len(fields)
         if count != self.width:
@@ -133,9 +141,9 @@ class RowBuilder:
         if self.has_ignored:
             values.pop("", None)
         self._check(line, values, errors)
-        key = self._key(line, values, errors)
+        key = self.key_of(line, values, errors)
         digest = self._hash(values, is_multiline)
-        deleted = self._is_deleted(values)
+        deleted = self.is_deleted(values)
         return SourceRow(self.entity, self.file, line, key, digest, values, tuple(errors), deleted)
 
     def _count_message(self, fields: list[str]) -> str:
@@ -154,14 +162,20 @@ class RowBuilder:
                 errors.append(self._error(line, name, "bad_integer", "not a whole number"))
         for name, validate in self.typed_required:
             text = values[name]
-            if text is None:
+            good = self.good[validate]
+            if text is None or text in good:
                 continue
             try:
                 validate(text)
             except ValueParseError as error:
                 errors.append(self._error(line, name, "bad_value", str(error)))
+            else:
+                remember(good, text)
 
-    def _key(self, line: int, values: dict[str, str | None], errors: list[RowError]) -> str | None:
+    def key_of(
+        self, line: int, values: dict[str, str | None], errors: list[RowError]
+    ) -> str | None:
+        """The row's source key (Q12); None, with a `bad_key` error where due, when unreadable."""
         if self.single_int_pk is not None:
             text = values[self.single_int_pk]
             if text is not None and text.isdigit() and text[:1] != "0":
@@ -197,7 +211,8 @@ class RowBuilder:
         items = list(filter(_has_value, pairs))
         return hashlib.sha256(_ENCODE(items)).hexdigest()
 
-    def _is_deleted(self, values: dict[str, str | None]) -> bool:
+    def is_deleted(self, values: dict[str, str | None]) -> bool:
+        """A soft-deleted row: `Deleted` true, or a patient's `Status = Deleted`."""
         if self.spec.entity == "patient":
             status = values.get("status")
             return status is not None and status.lower() == "deleted"
