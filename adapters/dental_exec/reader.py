@@ -129,21 +129,26 @@ class DentalExecExport:
         builder = RowBuilder(file_for_entity(entity), state.member, state.header)
         rows = error_rows = blank = 0
         notes: list[str] = []
-        build = builder.build
+        build, fast, width = builder.build_general, builder.fast, builder.width
         with self._bundle.open_text(state.member, _codec(state.encoding)) as text:
             records = parse_records(text)
             next(records, None)  # the header
             for record in records:
-                fields = record.fields
+                line, fields, is_broken, has_replacement, is_multiline = record
                 if not fields or (len(fields) == 1 and not fields[0].strip()):
                     blank += 1
                     continue
                 if fields[0][:1] in _TRAILER_START and _is_trailer(record):
-                    notes.append(f"line {record.line}: trailer row (Q17) excluded")
+                    notes.append(f"line {line}: trailer row (Q17) excluded")
                     continue
-                problems = _problems(state.member, record)
-                row = build(record.line, fields, problems, record.is_multiline)
                 rows += 1
+                # The fast path answers None for anything but a plain row.
+                if fast is not None and len(fields) == width and not (is_broken or has_replacement):
+                    row = fast(line, fields)
+                    if row is not None:
+                        yield row
+                        continue
+                row = build(line, fields, _problems(state.member, record), is_multiline)
                 if row.errors:
                     error_rows += 1
                 yield row

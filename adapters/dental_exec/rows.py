@@ -9,8 +9,8 @@ from operator import itemgetter
 
 import msgspec
 
-from adapters.dental_exec.fast_rows import compile_fast_build, remember
-from core.export_format import CODE_SETS, ColumnType, FileSpec, header_key
+from adapters.dental_exec.fast_rows import RECORD_TYPES, compile_fast_build, remember
+from core.export_format import ColumnType, FileSpec, header_key
 from core.ports.source import RowError, SourceRow
 from core.values import (
     ValueParseError,
@@ -42,7 +42,6 @@ _VALIDATORS: dict[ColumnType, Callable[[str], object]] = {
 }
 _has_value = itemgetter(1)
 _FALSE = frozenset({"N", "No", "0", "False"})
-_RECORD_TYPES = {name.lower(): name for name in CODE_SETS["custom_record_type"]}
 _ENCODE = msgspec.json.Encoder().encode
 
 
@@ -128,6 +127,12 @@ class RowBuilder:
             row = self.fast(line, fields)
             if row is not None:
                 return row
+        return self.build_general(line, fields, problems, is_multiline)
+
+    def build_general(
+        self, line: int, fields: list[str], problems: tuple[RowError, ...], is_multiline: bool
+    ) -> SourceRow:
+        """`build` without the fast path: every check and error, column by column."""
         errors = list(problems)
         count = len(fields)
         if count != self.width:
@@ -191,7 +196,7 @@ class RowBuilder:
                     return None
                 text = str(int(text))
             elif name == "record_type":
-                text = _RECORD_TYPES.get(text.lower(), text)
+                text = RECORD_TYPES.get(text.lower(), text)
             elif name == "field_key":
                 text = text.upper()
             parts.append(text)
