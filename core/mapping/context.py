@@ -1,15 +1,17 @@
 """What transforms need beyond the row itself: settings and the run's auxiliary facts.
 
 `TransformSettings` is given by the caller; `TransformContext` is built by one streaming
-pre-pass (core.mapping.prepass.prepare_context) and holds only keys and small values:
-locations, each patient's home location and the owner of each shared email, pivoted custom
-fields, referral and claim summaries, and per-plan facts derived from the procedure lines.
+pre-pass (core.mapping.prepass.prepare_context): locations in memory, and, behind read-only
+mappings over a scratch database, each patient's home location and the owner of each shared
+email, pivoted custom fields, referral and claim summaries, and per-plan facts derived from
+the procedure lines.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Container
+from collections.abc import Mapping as Lookup
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -131,15 +133,19 @@ class TransformContext:
     locations: dict[int, LocationInfo] = field(default_factory=dict)
     default_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     website_location: int | None = None
-    patient_location: dict[int, int] = field(default_factory=dict)
-    email_owner: dict[str, int] = field(default_factory=dict)
-    email_owner_rank: dict[int, tuple[int, int]] = field(default_factory=dict)
-    custom: dict[tuple[str, int], list[CustomValue]] = field(default_factory=dict)
-    custom_owner_found: set[tuple[str, int]] = field(default_factory=set)
-    referrals: dict[int, ReferralSummary] = field(default_factory=dict)
-    claims: dict[int, ClaimSummary] = field(default_factory=dict)
-    plans: dict[int, PlanSummary] = field(default_factory=dict)
+    # The per-owner facts below grow with the export: `prepare_context` gives read-only
+    # mappings over a scratch database (core.mapping.context_store) with the same read
+    # interface (`get`, `in`, `[]`); plain dicts do as well (unit tests).
+    patient_location: Lookup[int, int] = field(default_factory=dict)
+    email_owner: Lookup[str, int] = field(default_factory=dict)
+    custom: Lookup[tuple[str, int], list[CustomValue]] = field(default_factory=dict)
+    custom_owner_found: Container[tuple[str, int]] = field(default_factory=set)
+    referrals: Lookup[int, ReferralSummary] = field(default_factory=dict)
+    claims: Lookup[int, ClaimSummary] = field(default_factory=dict)
+    plans: Lookup[int, PlanSummary] = field(default_factory=dict)
     export_date: date | None = None
+    # Called by `close` (deletes the scratch database behind the mappings above).
+    on_close: Callable[[], None] = lambda: None
     _pairs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     _split: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
     _ordered: dict[str, list[ColumnMapping]] = field(default_factory=dict)
@@ -150,6 +156,11 @@ class TransformContext:
     _last_values: dict[str, str | None] = field(default_factory=dict)
     _options: dict[int, tuple[ValueMap, dict[str, str | None]]] = field(default_factory=dict)
     column_plans: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Release what the pre-pass holds outside memory (its scratch database)."""
+        self.on_close()
+        self.on_close = lambda: None
 
     def file(self, entity: str) -> FileMapping:
         """The mapping of one entity's file (an empty one when the mapping lacks it)."""

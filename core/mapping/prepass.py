@@ -1,8 +1,9 @@
 """`prepare_context`: one streaming pre-pass over the auxiliary data the transforms need.
 
 Reads practices, custom fields, patients, plans and their lines, claims and referrals once
-each, keeping keys and small values only (never whole rows), so memory grows with the number
-of patients and plans, not with the size of their rows.
+each. Locations stay in memory; every per-owner fact goes to a scratch database
+(core.mapping.context_store) that the context reads back through small caches, so memory
+does not grow with the export. `TransformContext.close` deletes the scratch database.
 """
 
 from __future__ import annotations
@@ -12,14 +13,12 @@ from zoneinfo import ZoneInfo
 
 from core.export_format import CUSTOM_RECORD_ENTITY
 from core.mapping.context import (
-    ClaimSummary,
     CustomValue,
     LocationInfo,
-    PlanSummary,
-    ReferralSummary,
     TransformContext,
     TransformSettings,
 )
+from core.mapping.context_store import ContextStore
 from core.mapping.headers import file_headers, reader_renames
 from core.mapping.model import Mapping
 from core.ports.source import Source, SourceRow
@@ -30,8 +29,6 @@ from core.values import (
     parse_date,
     parse_email,
     parse_id,
-    parse_money,
-    parse_tooth,
     parse_zone,
 )
 
@@ -41,8 +38,25 @@ __all__ = ["prepare_context", "sort_date"]
 def prepare_context(
     source: Source, mapping: Mapping, settings: TransformSettings
 ) -> TransformContext:
-    """Build the TransformContext of a run in one streaming pass over the auxiliary files."""
-    ctx = TransformContext(mapping=mapping, settings=settings)
+    """Build the TransformContext of a run in one streaming pass over the auxiliary files.
+
+    The caller closes the context when done (or leaves it to garbage collection).
+    """
+    store = ContextStore()
+    ctx = TransformContext(mapping=mapping, settings=settings, on_close=store.close)
+    try:
+        _fill(ctx, store, source, mapping)
+    except BaseException:
+        store.close()
+        raise
+    lookups = store.finish(ctx.numbering_of)
+    ctx.custom, ctx.custom_owner_found = lookups.custom, lookups.custom_owner_found
+    ctx.patient_location, ctx.email_owner = lookups.patient_location, lookups.email_owner
+    ctx.referrals, ctx.claims, ctx.plans = lookups.referrals, lookups.claims, lookups.plans
+    return ctx
+
+
+def _fill(ctx: TransformContext, store: ContextStore, source: Source, mapping: Mapping) -> None:
     exported = source.export_info().exported_at
     ctx.export_date = exported.date() if exported is not None else None
     present = set(source.entities())
@@ -63,14 +77,13 @@ def prepare_context(
     for entity, step in steps:
         if entity in present:
             for row, values in _rows(source, entity, ctx):
-                step(ctx, row, values)
+                step(ctx, store, row, values)
         if entity == "practice":
             _settle_zones(ctx)
     for entity in ("provider", "insurance_policy"):
-        if entity in present and any(owner[0] == entity for owner in ctx.custom):
+        if entity in present and entity in store.custom_entities:
             for row, _values in _rows(source, entity, ctx):
-                _mark_owner(ctx, entity, row)
-    return ctx
+                _mark_owner(store, entity, row)
 
 
 def _rows(
@@ -97,7 +110,9 @@ def sort_date(text: str | None) -> str:
     return parsed.value.isoformat() if parsed is not None and parsed.value else "9999-99-99"
 
 
-def _practice(ctx: TransformContext, row: SourceRow, values: dict[str, str | None]) -> None:
+def _practice(
+    ctx: TransformContext, store: ContextStore, row: SourceRow, values: dict[str, str | None]
+) -> None:
     location_id = _int(row.key)
     if location_id is None:
         return
@@ -115,7 +130,7 @@ def _practice(ctx: TransformContext, row: SourceRow, values: dict[str, str | Non
     ctx.locations[location_id] = LocationInfo(zone, numbering, code, is_primary, problem)
     if is_primary and values.get("website") and ctx.website_location is None:
         ctx.website_location = location_id
-    _mark_owner(ctx, "practice", row)
+    _mark_owner(store, "practice", row)
 
 
 def _settle_zones(ctx: TransformContext) -> None:
@@ -127,13 +142,15 @@ def _settle_zones(ctx: TransformContext) -> None:
         ctx.default_zone = primary[0].zone
 
 
-def _mark_owner(ctx: TransformContext, entity: str, row: SourceRow) -> None:
+def _mark_owner(store: ContextStore, entity: str, row: SourceRow) -> None:
     owner_id = _int(row.key)
-    if owner_id is not None and (entity, owner_id) in ctx.custom:
-        ctx.custom_owner_found.add((entity, owner_id))
+    if owner_id is not None:
+        store.mark_owner(entity, owner_id)
 
 
-def _custom_field(ctx: TransformContext, row: SourceRow, values: dict[str, str | None]) -> None:
+def _custom_field(
+    ctx: TransformContext, store: ContextStore, row: SourceRow, values: dict[str, str | None]
+) -> None:
     record_type = (values.get("record_type") or "").strip().lower()
     entity = CUSTOM_RECORD_ENTITY.get(record_type)
     owner_id = _int(values.get("record_id"))
@@ -143,95 +160,80 @@ def _custom_field(ctx: TransformContext, row: SourceRow, values: dict[str, str |
     value = CustomValue(
         key, values.get("field_label") or key, values.get("field_type") or "", values.get("value")
     )
-    ctx.custom.setdefault((entity, owner_id), []).append(value)
+    store.add_custom(entity, owner_id, value)
 
 
-def _patient(ctx: TransformContext, row: SourceRow, values: dict[str, str | None]) -> None:
+def _patient(
+    ctx: TransformContext, store: ContextStore, row: SourceRow, values: dict[str, str | None]
+) -> None:
     patient_id = _int(row.key)
     if patient_id is None:
         return
-    ctx.patient_location[patient_id] = _int(values.get("home_location_id")) or 0
-    _mark_owner(ctx, "patient", row)
+    store.set_patient_location(patient_id, _int(values.get("home_location_id")) or 0)
+    _mark_owner(store, "patient", row)
     if row.is_deleted or row.errors:
         return
     email = parse_email(values.get("email"))
     if email is None or email.address is None:
         return
     is_head = _int(values.get("guarantor_id")) in (None, patient_id)
-    rank = (0 if is_head else 1, patient_id)
-    holder = ctx.email_owner.get(email.address)
-    if holder is None or rank < _owner_rank(ctx, holder):
-        ctx.email_owner[email.address] = patient_id
-        ctx.email_owner_rank[patient_id] = rank
+    store.offer_email(email.address, patient_id, is_head)
 
 
-def _owner_rank(ctx: TransformContext, patient_id: int) -> tuple[int, int]:
-    return ctx.email_owner_rank.get(patient_id, (1, patient_id))
-
-
-def _plan(ctx: TransformContext, row: SourceRow, values: dict[str, str | None]) -> None:
+def _plan(
+    ctx: TransformContext, store: ContextStore, row: SourceRow, values: dict[str, str | None]
+) -> None:
     plan_id = _int(row.key)
     if plan_id is not None:
-        summary = ctx.plans.setdefault(plan_id, PlanSummary())
-        summary.location_id = _int(values.get("location_id"))
-        _mark_owner(ctx, "treatment_plan", row)
+        store.set_plan_location(plan_id, _int(values.get("location_id")))
+        _mark_owner(store, "treatment_plan", row)
 
 
-def _procedure(ctx: TransformContext, row: SourceRow, values: dict[str, str | None]) -> None:
-    _mark_owner(ctx, "procedure", row)
+def _procedure(
+    ctx: TransformContext, store: ContextStore, row: SourceRow, values: dict[str, str | None]
+) -> None:
+    _mark_owner(store, "procedure", row)
     plan_id = _int(values.get("plan_id"))
     stage = (values.get("stage") or "").strip()
     if plan_id is None or row.is_deleted or stage.lower() == "deleted":
         return
-    summary = ctx.plans.setdefault(plan_id, PlanSummary())
     option = ctx.mapping.value_maps.get("procedure_stage")
-    summary.stages.add((ctx.option(option, stage) if option else None) or stage.upper())
+    stage_option = (ctx.option(option, stage) if option else None) or stage.upper()
     code = normalize_cdt(values.get("cdt_code"))
-    if code is not None:
-        summary.codes.add(code.code)
-    numbering = ctx.numbering_of(summary.location_id)
-    try:
-        tooth = parse_tooth(values.get("tooth"), numbering=numbering)
-        summary.line_fee_cents += parse_money(values.get("fee")) or 0
-    except ValueParseError:
-        tooth = None
-    if tooth is not None:
-        summary.teeth.add(tooth.universal)
-    summary.lines += 1
+    # The tooth and fee are read when the plan is looked up, with its location's numbering.
+    store.add_plan_line(
+        plan_id, stage_option, code.code if code else None, values.get("tooth"), values.get("fee")
+    )
 
 
-def _claim(ctx: TransformContext, row: SourceRow, values: dict[str, str | None]) -> None:
-    _mark_owner(ctx, "claim", row)
+def _claim(
+    ctx: TransformContext, store: ContextStore, row: SourceRow, values: dict[str, str | None]
+) -> None:
+    _mark_owner(store, "claim", row)
     policy_id = _int(values.get("policy_id"))
     claim_id = _int(row.key)
     if policy_id is None or claim_id is None or row.errors:
         return
-    summary = ctx.claims.setdefault(policy_id, ClaimSummary())
-    summary.count += 1
-    order = (sort_date(values.get("date_of_service")), claim_id)
-    if order > summary.last_sort:
-        status = (values.get("status") or "").strip()
-        value_map = ctx.mapping.value_maps.get("claim_status")
-        option = ctx.option(value_map, status) if value_map else None
-        summary.last_sort = order
-        summary.last_status = option or (value_map.fallback if value_map else "") or status
+    status = (values.get("status") or "").strip()
+    value_map = ctx.mapping.value_maps.get("claim_status")
+    option = ctx.option(value_map, status) if value_map else None
+    last_status = option or (value_map.fallback if value_map else "") or status
+    store.add_claim(policy_id, sort_date(values.get("date_of_service")), claim_id, last_status)
 
 
-def _referral(ctx: TransformContext, row: SourceRow, values: dict[str, str | None]) -> None:
+def _referral(
+    ctx: TransformContext, store: ContextStore, row: SourceRow, values: dict[str, str | None]
+) -> None:
     patient_id = _int(values.get("patient_id"))
     referral_id = _int(row.key)
     direction = (values.get("direction") or "").strip().lower()
     if patient_id is None or referral_id is None or direction != "in" or row.errors:
         return
-    summary = ctx.referrals.setdefault(patient_id, ReferralSummary())
-    order = (sort_date(values.get("referral_date")), referral_id)
     source_type = (values.get("source_type") or "").strip()
     value_map = ctx.mapping.value_maps.get("referral_source")
     option = (ctx.option(value_map, source_type) or value_map.fallback) if value_map else ""
-    if order < summary.first_sort or not summary.source_option:
-        summary.first_sort, summary.source_option = order, option
-    summary.details.append((order, referral_detail(values)))
-    summary.details.sort()
+    sort = sort_date(values.get("referral_date"))
+    store.add_referral(patient_id, sort, referral_id, option, referral_detail(values))
 
 
 def referral_detail(values: dict[str, str | None]) -> str:

@@ -215,10 +215,26 @@ class Run:
         )
 
     def _local_stages(self, entities: list[str], request: RunRequest, mapping_hash: str) -> None:
+        owns_context = callable(self._context_or_factory)
+        context = self._context()
+        try:
+            self._local_entities(entities, request, mapping_hash, context)
+        finally:
+            if owns_context:
+                # Built here from the factory: its scratch database goes with the stages.
+                context.close()
+
+    def _local_entities(
+        self,
+        entities: list[str],
+        request: RunRequest,
+        mapping_hash: str,
+        context: TransformContext,
+    ) -> None:
         present = set(self._source.entities())
         stage = LocalStage(
             self._ws.store,
-            self._context(),
+            context,
             self._spec,
             run_id=self.result.run_id,
             mapping_hash=mapping_hash,
