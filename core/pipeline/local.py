@@ -31,6 +31,7 @@ from core.mapping import (
 from core.mapping.validation import validate
 from core.ports.source import SourceRow
 from core.schema_spec import SchemaSpec
+from core.scratch import open_scratch
 from events.queries import record_states
 from events.store import EventStore, NewEvent
 from events.types import (
@@ -69,6 +70,43 @@ def _stream_of(row: SourceRow) -> str:
     # A row whose key cannot be read still gets a stream, named by its place in the file,
     # so that it is rejected on record rather than dropped.
     return row.stream_id or f"{row.entity}:@{row.file}:{row.line}"
+
+
+class SeenKeys:
+    """The stream IDs met so far in one pass over an entity's rows, in a scratch database.
+
+    Exact (no hashing), and flat in memory however many rows the entity has: one indexed
+    query and one insert per chunk.
+    """
+
+    def __init__(self) -> None:
+        self._conn = open_scratch()
+        self._conn.execute("CREATE TABLE seen (stream_id PRIMARY KEY) WITHOUT ROWID")
+
+    def first_seen(self, stream_ids: list[str | None]) -> list[bool]:
+        """Per ID, whether it appears here first in this pass (None always does); marks them."""
+        wanted = msgspec.json.encode(sorted({sid for sid in stream_ids if sid is not None}))
+        known = {
+            sid
+            for (sid,) in self._conn.execute(
+                "SELECT stream_id FROM seen WHERE stream_id IN (SELECT value FROM json_each(?))",
+                (wanted,),
+            )
+        }
+        new: list[tuple[str]] = []
+        firsts = []
+        for sid in stream_ids:
+            is_first = sid is None or sid not in known
+            if sid is not None and is_first:
+                known.add(sid)
+                new.append((sid,))
+            firsts.append(is_first)
+        self._conn.executemany("INSERT INTO seen VALUES (?)", new)
+        return firsts
+
+    def close(self) -> None:
+        """Close and delete the scratch database."""
+        self._conn.close()
 
 
 def _known(conn: sqlite3.Connection, stream_ids: list[str]) -> dict[str, tuple[str, str | None]]:
@@ -110,17 +148,21 @@ class LocalStage:
         # Keys met so far in this pass over the entity's rows: the first row with a key owns
         # its stream; a later row with the same key is rejected on a stream of its own
         # (named by its line), so the duplicate never overwrites the first one, in any run.
-        # One entry per row of one entity: the only state that grows with the export.
-        seen: set[str] = set()
-        for chunk in _chunks(rows, self._chunk_size):
-            if self._should_stop():
-                break
-            self._process(chunk, summary, seen)
-            on_chunk(len(chunk))
+        # One entry per row of the entity, so they live in a scratch database, not in memory.
+        seen = SeenKeys()
+        try:
+            for chunk in _chunks(rows, self._chunk_size):
+                if self._should_stop():
+                    break
+                self._process(chunk, summary, seen)
+                on_chunk(len(chunk))
+        finally:
+            seen.close()
         return summary
 
-    def _process(self, chunk: list[SourceRow], summary: LocalSummary, seen: set[str]) -> None:
-        streams = [self._own_stream(row, seen) for row in chunk]
+    def _process(self, chunk: list[SourceRow], summary: LocalSummary, seen: SeenKeys) -> None:
+        firsts = seen.first_seen([row.stream_id for row in chunk])
+        streams = [_own_stream(row, first) for row, first in zip(chunk, firsts, strict=True)]
         known = _known(self._store.connection, [sid for sid, _ in streams])
         events: list[NewEvent] = []
         outcomes: list[tuple[str, SourceRow, Outcome]] = []
@@ -151,17 +193,6 @@ class LocalStage:
             events.extend(self._events(stream_id, row, outcome, parents, summary))
         if events:
             self._store.append(events, run_id=self._run_id)
-
-    @staticmethod
-    def _own_stream(row: SourceRow, seen: set[str]) -> tuple[str, bool]:
-        """The row's stream, and whether its key was already taken by an earlier row."""
-        stream_id = row.stream_id
-        if stream_id is None:
-            return _stream_of(row), False
-        if stream_id in seen:
-            return f"{row.entity}:@{row.file}:{row.line}", True
-        seen.add(stream_id)
-        return stream_id, False
 
     def _parent_states(
         self, outcomes: list[tuple[str, SourceRow, Outcome]]
@@ -237,6 +268,15 @@ class LocalStage:
             NewEvent(stream_id, event),
             NewEvent(stream_id, RecordValidated(warnings=list(outcome.warnings))),
         ]
+
+
+def _own_stream(row: SourceRow, is_first: bool) -> tuple[str, bool]:
+    """The row's stream, and whether its key was already taken by an earlier row."""
+    if row.stream_id is None:
+        return _stream_of(row), False
+    if not is_first:
+        return f"{row.entity}:@{row.file}:{row.line}", True
+    return row.stream_id, False
 
 
 def _orphans(outcome: Transformed, parents: dict[str, str | None]) -> list[Reason]:
