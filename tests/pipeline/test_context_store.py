@@ -12,6 +12,7 @@ import random
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
@@ -53,38 +54,38 @@ def _numbering(location: int | None) -> str:
     return "Palmer" if location == 2 else "Universal"
 
 
-def _apply(ref: Reference, store: ContextStore, fact: tuple[object, ...]) -> None:
+def _apply(ref: Reference, store: ContextStore, fact: tuple[Any, ...]) -> None:
     kind, *args = fact
     if kind == "custom":
         entity, owner, key, value = args
-        item = CustomValue(str(key), f"label {key}", "Text", value)  # type: ignore[arg-type]
-        ref.custom.setdefault((entity, owner), []).append(item)  # type: ignore[arg-type]
-        store.add_custom(entity, owner, item)  # type: ignore[arg-type]
+        item = CustomValue(str(key), f"label {key}", "Text", value)
+        ref.custom.setdefault((entity, owner), []).append(item)
+        store.add_custom(entity, owner, item)
     elif kind == "owner":
         entity, owner = args
         if (entity, owner) in ref.custom:
-            ref.found.add((entity, owner))  # type: ignore[arg-type]
-        store.mark_owner(entity, owner)  # type: ignore[arg-type]
+            ref.found.add((entity, owner))
+        store.mark_owner(entity, owner)
     elif kind == "patient":
         patient, location, email, is_head = args
-        ref.patient_location[patient] = location  # type: ignore[index,assignment]
-        store.set_patient_location(patient, location)  # type: ignore[arg-type]
+        ref.patient_location[patient] = location
+        store.set_patient_location(patient, location)
         if email is not None:
-            _reference_email(ref, email, patient, is_head)  # type: ignore[arg-type]
-            store.offer_email(email, patient, is_head)  # type: ignore[arg-type]
+            _reference_email(ref, email, patient, is_head)
+            store.offer_email(email, patient, is_head)
     elif kind == "plan":
         plan, location = args
-        ref.plans.setdefault(plan, PlanSummary()).location_id = location  # type: ignore[arg-type]
-        store.set_plan_location(plan, location)  # type: ignore[arg-type]
+        ref.plans.setdefault(plan, PlanSummary()).location_id = location
+        store.set_plan_location(plan, location)
     elif kind == "line":
-        _reference_line(ref, *args)  # type: ignore[arg-type]
-        store.add_plan_line(*args)  # type: ignore[arg-type]
+        _reference_line(ref, *args)
+        store.add_plan_line(*args)
     elif kind == "claim":
-        _reference_claim(ref, *args)  # type: ignore[arg-type]
-        store.add_claim(*args)  # type: ignore[arg-type]
+        _reference_claim(ref, *args)
+        store.add_claim(*args)
     else:
-        _reference_referral(ref, *args)  # type: ignore[arg-type]
-        store.add_referral(*args)  # type: ignore[arg-type]
+        _reference_referral(ref, *args)
+        store.add_referral(*args)
 
 
 def _reference_email(ref: Reference, address: str, patient: int, is_head: bool) -> None:
@@ -168,7 +169,7 @@ def _same(ref: Reference, got: ContextLookups, keys: list[int]) -> None:
     [("claim", 3, "a", 4, "Paid"), ("claim", 3, "a", 4, "Denied")], random.Random(1)
 )
 def test_the_store_answers_like_the_in_memory_folds(
-    sequence: list[tuple[object, ...]], rng: random.Random
+    sequence: list[tuple[Any, ...]], rng: random.Random
 ) -> None:
     ref, store = Reference(), ContextStore()
     # The pre-pass reads custom_fields.csv first: every custom value before any owner.

@@ -1,21 +1,34 @@
-"""Duplicate keys are found exactly across chunks, with the seen keys kept out of memory."""
+"""Out-of-memory run state: seen keys exact across chunks; the scratch context closed after use."""
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.dental_exec import open_export
+from core.clock import SystemClock
 from core.lifecycle import Lifecycle
-from core.mapping import TransformSettings, prepare_context
+from core.mapping import (
+    LOAD_ORDER,
+    TARGET_LOAD_ORDER,
+    TransformContext,
+    TransformSettings,
+    prepare_context,
+)
 from core.mapping.proposer import propose_mapping
 from core.mapping.spec import schema_spec_from_mapping
 from core.pipeline.local import LocalStage, SeenKeys
+from core.pipeline.run import Run, RunRequest
+from core.workspace import open_workspace
 from events.store import EventStore
+from tests.run.conftest import FIXTURES, invoke
 from tests.run.test_local_stage import _with_duplicate_patient
 
 stream_ids = st.one_of(st.none(), st.sampled_from([f"patient:{n}" for n in range(12)]))
@@ -65,3 +78,30 @@ def test_a_duplicate_in_a_later_chunk_is_rejected_like_one_in_the_same_chunk(
     owner = "SELECT state FROM record_state WHERE stream_id = 'patient:10480'"
     assert store.connection.execute(owner).fetchone() == ("validated",)
     store.close()
+
+
+def test_a_run_closes_the_context_it_built_after_the_local_stages(tmp_path: Path) -> None:
+    export = FIXTURES / "small_utf8"
+    invoke(tmp_path, "init", "--source", str(export))
+    invoke(tmp_path, "map", "propose", str(export))
+    invoke(tmp_path, "map", "confirm", "--user", "tester")
+    workspace = open_workspace(tmp_path)
+    source = open_export(export)
+    mapping = propose_mapping(source).mapping
+    built: list[TransformContext] = []
+
+    def factory() -> TransformContext:
+        built.append(
+            prepare_context(source, mapping, TransformSettings(namespace=uuid.UUID(int=1)))
+        )
+        return built[0]
+
+    spec = schema_spec_from_mapping(mapping)
+    no_twenty: Any = None  # the local stages never reach the destination
+    run = Run(workspace, source, factory, spec, no_twenty, clock=SystemClock())
+    request = RunRequest(load=False)
+    result = anyio.run(lambda: run.execute(request, LOAD_ORDER, TARGET_LOAD_ORDER, "m"))
+    assert result.outcome == "completed" and result.local["patient"].validated > 0
+    with pytest.raises(sqlite3.ProgrammingError):  # the scratch database is closed (deleted)
+        built[0].patient_location.get(10**15)  # an ID never asked for, so not cached
+    workspace.close()
