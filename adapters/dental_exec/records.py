@@ -34,28 +34,71 @@ class RawRecord(NamedTuple):
 _new = tuple.__new__
 
 
-def _strict(text: str) -> list[str]:
-    return next(csv.reader((text,), strict=True), [])
+class _Feed:
+    """An iterator handing the csv reader one text at a time (then it is exhausted)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self) -> None:
+        self.text: str | None = None
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> str:
+        text = self.text
+        if text is None:
+            raise StopIteration
+        self.text = None
+        return text
 
 
-def _lenient(text: str) -> list[str]:
-    return next(csv.reader((text,)), [])
+class _Splitter:
+    """CSV field splitting with two readers made once per file (a reader per record costs
+    more than the parse): each call is `next(csv.reader((text,)), [])`, as the reader starts
+    every record afresh."""
 
+    def __init__(self) -> None:
+        self._feed = _Feed()
+        self._strict = csv.reader(self._feed, strict=True)
+        self._lenient = csv.reader(self._feed)
 
-def _broken(line_no: int, text: str) -> RawRecord:
-    return RawRecord(line_no, _lenient(text), True, "\ufffd" in text, True)
+    def strict(self, text: str) -> list[str]:
+        """The fields of `text`.
+
+        Raises:
+            csv.Error: when the quoting is broken.
+        """
+        self._feed.text = text
+        try:
+            return next(self._strict, [])
+        finally:
+            self._feed.text = None
+
+    def lenient(self, text: str) -> list[str]:
+        """The fields of `text`, read as best the csv module can."""
+        self._feed.text = text
+        try:
+            return next(self._lenient, [])
+        finally:
+            self._feed.text = None
+
+    def broken(self, line_no: int, text: str) -> RawRecord:
+        """A record whose quoting is broken: its first line, read leniently."""
+        return RawRecord(line_no, self.lenient(text), True, "\ufffd" in text, True)
 
 
 def parse_records(lines: Iterable[str]) -> Iterator[RawRecord]:
     """Stream the records of a CSV text given as physical lines (kept with their endings)."""
     source: Iterator[tuple[int, str]] | None = enumerate(lines, 1)
+    splitter = _Splitter()
     while source is not None:
         # A broken record hands back the lines it swallowed; parsing resumes on them.
-        source = yield from _parse(source)
+        source = yield from _parse(source, splitter)
 
 
 def _parse(
-    source: Iterator[tuple[int, str]],
+    source: Iterator[tuple[int, str]], splitter: _Splitter
 ) -> Generator[RawRecord, None, Iterator[tuple[int, str]] | None]:
     group: list[tuple[int, str]] = []
     quotes = 0
@@ -70,30 +113,26 @@ def _parse(
         group.append(item)
         quotes += count
         if quotes % 2 == 0:
-            record = _parse_group(group)
+            record = _parse_group(group, splitter)
             if record is not None:
                 yield record
                 group, quotes = [], 0
                 continue
         elif len(group) <= MAX_RECORD_LINES:
             continue
-        yield _broken(*group[0])
+        yield splitter.broken(*group[0])
         return chain(group[1:], source)
     if group:  # end of file inside quotes: the first line is broken, re-read the rest
-        yield _broken(*group[0])
+        yield splitter.broken(*group[0])
         return iter(group[1:])
     return None
 
 
-def _split(text: str) -> list[str]:
-    return text.rstrip("\r\n").split(",")
-
-
-def _parse_group(group: list[tuple[int, str]]) -> RawRecord | None:
+def _parse_group(group: list[tuple[int, str]], splitter: _Splitter) -> RawRecord | None:
     """The group as one record, or None when strict parsing fails (quoting is broken)."""
     text = group[0][1] if len(group) == 1 else "".join(part for _, part in group)
     try:
-        fields = _strict(text)
+        fields = splitter.strict(text)
     except csv.Error:
         return None
     return RawRecord(group[0][0], fields, False, "\ufffd" in text, len(group) > 1)
