@@ -12,10 +12,11 @@ from core.mapping.records import (
     phones_value,
     start,
 )
+from core.mapping.steps import cached_date, first_column
 from core.ports.source import SourceRow
-from core.values import ValueParseError, parse_date, parse_email, parse_npi
+from core.values import ValueParseError, parse_email, parse_npi
 
-__all__ = ["int_value_of", "transform_patient", "transform_practice", "transform_provider"]
+__all__ = ["id_of", "int_value_of", "transform_patient", "transform_practice", "transform_provider"]
 
 
 def transform_provider(row: SourceRow, ctx: TransformContext) -> Outcome:
@@ -79,14 +80,17 @@ def transform_patient(row: SourceRow, ctx: TransformContext) -> Outcome:
 
 def int_value_of(row: SourceRow, ctx: TransformContext, column: str) -> int | None:
     """An ID column of the row, read through the mapping (None when blank or unreadable)."""
-    value = ctx.values(row).get(column)
+    return id_of(ctx.values(row), column)
+
+
+def id_of(values: dict[str, str | None], column: str) -> int | None:
+    """An ID column of canonical values (None when blank, zero or unreadable)."""
+    value = values.get(column)
     return int(value) if value is not None and value.isdigit() and int(value) else None
 
 
 def _email(build: Build, patient_id: int | None) -> None:
-    column = next(
-        (c for c in build.ctx.file("patient").columns if c.transform == "email_unique"), None
-    )
+    column = first_column(build.ctx, "patient", "email_unique")
     if column is None:
         return
     email = parse_email(build.values.get(column.column))
@@ -125,7 +129,7 @@ def _patient_custom(build: Build) -> None:
 
 def _iso(text: str | None) -> str | None:
     try:
-        parsed = parse_date(text)
+        parsed = cached_date(text) if text is not None else None
     except ValueParseError:
         return None
     return parsed.value.isoformat() if parsed is not None and parsed.value else None

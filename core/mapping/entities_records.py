@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core.export_format import CUSTOM_RECORD_ENTITY
 from core.mapping.context import TransformContext
-from core.mapping.entities_people import int_value_of
+from core.mapping.entities_people import id_of, int_value_of
 from core.mapping.outcomes import Outcome, Reason, Rejected, Skipped
 from core.mapping.prepass import sort_date
 from core.mapping.records import custom_values, extra_custom, finish, start
@@ -74,8 +74,8 @@ def transform_procedure(row: SourceRow, ctx: TransformContext) -> Outcome:
     values = ctx.values(row)
     if (values.get("stage") or "").strip().lower() == "deleted":
         return Skipped("SOURCE_DELETED", "procedure line with Stage = Deleted")
-    plan_id = int_value_of(row, ctx, "plan_id")
-    patient_id = int_value_of(row, ctx, "patient_id")
+    plan_id = id_of(values, "plan_id")
+    patient_id = id_of(values, "patient_id")
     plan = ctx.plans.get(plan_id) if plan_id is not None else None
     location = plan.location_id if plan is not None else None
     if location is None and patient_id is not None:

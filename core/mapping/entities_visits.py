@@ -11,9 +11,9 @@ from core.mapping.entities_people import int_value_of
 from core.mapping.outcomes import Outcome, Reason, Rejected, Skipped, Transformed
 from core.mapping.prepass import referral_detail
 from core.mapping.records import assign_member, child_target, finish, require_person, start
-from core.mapping.steps import utc_text
+from core.mapping.steps import cached_date, cached_time, first_column, utc_text
 from core.ports.source import SourceRow
-from core.values import ValueParseError, parse_date, parse_time
+from core.values import ValueParseError
 
 __all__ = [
     "transform_appointment",
@@ -34,8 +34,8 @@ def _due(build: Build, column: str) -> None:
     if build.due_date is None:
         return
     try:
-        parsed = parse_date(build.due_date)
-        clock = parse_time(build.due_time) if build.due_time else None
+        parsed = cached_date(build.due_date)
+        clock = cached_time(build.due_time) if build.due_time else None
     except ValueParseError as error:
         build.reject(column, error.code.upper(), f"column {column!r}: {error}")
         return
@@ -46,9 +46,7 @@ def _due(build: Build, column: str) -> None:
 
 
 def _option(build: Build, transform: str, text: str | None) -> str | None:
-    column = next(
-        (c for c in build.ctx.file(build.entity).columns if c.transform == transform), None
-    )
+    column = first_column(build.ctx, build.entity, transform)
     if column is None or text is None:
         return None
     return build.value_option(column, text)

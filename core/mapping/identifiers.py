@@ -40,8 +40,9 @@ def fast_destination_id(namespace: uuid.UUID | str, entity: str, source_key: str
         raise ValueError("destination_id needs a non-empty entity and source key")
     digest = _prefix(namespace).copy()
     digest.update(f"{entity}:{source_key}".encode())
-    raw = bytearray(digest.digest()[:16])
-    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
-    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-    text = raw.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    text = digest.hexdigest()
+    # Version 5 in the 13th hex digit; the RFC 4122 variant (10xx) in the 17th.
+    return f"{text[:8]}-{text[8:12]}-5{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:32]}"
+
+
+_VARIANT = {f"{n:x}": f"{(n & 0x3) | 0x8:x}" for n in range(16)}

@@ -17,20 +17,30 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from core.mapping.context import TransformContext
-from core.mapping.engine import GENERIC_TRANSFORMS, Build, Handler, iso_utc, money_value
+from core.mapping.engine import GENERIC_TRANSFORMS, Build, Handler, iso_utc
 from core.mapping.model import ColumnMapping
 from core.mapping.outcomes import Ref
 from core.values import (
     ValueParseError,
+    cents_to_micros,
     localize,
     parse_bool,
     parse_date,
     parse_datetime,
     parse_id,
     parse_money,
+    parse_time,
 )
 
-__all__ = ["ColumnPlan", "apply_columns", "column_plan", "utc_text"]
+__all__ = [
+    "ColumnPlan",
+    "apply_columns",
+    "cached_date",
+    "cached_time",
+    "column_plan",
+    "first_column",
+    "utc_text",
+]
 
 Step = Callable[[Build, str], None]
 
@@ -55,16 +65,27 @@ _CACHE = 16384  # entries per parser cache: a few MB at most, whatever the expor
 _ANSWERS = 4096  # codes remembered per select column (an export may hold free text there)
 
 
+# parse_date and parse_time remembered per text (both return immutable values).
+cached_date = functools.lru_cache(maxsize=_CACHE)(parse_date)
+cached_time = functools.lru_cache(maxsize=_CACHE)(parse_time)
+
+
 @functools.lru_cache(maxsize=_CACHE)
 def _date_parts(text: str) -> tuple[str | None, str | None]:
     """(ISO date or None, sentinel or None) of a date text; raises like parse_date."""
-    parsed = parse_date(text)
+    parsed = cached_date(text)
     if parsed is None:
         return None, None
     return (parsed.value.isoformat() if parsed.value is not None else None), parsed.sentinel
 
 
-_cents = functools.lru_cache(maxsize=_CACHE)(parse_money)
+@functools.lru_cache(maxsize=_CACHE)
+def _micros(text: str) -> int | None:
+    """Twenty's amountMicros of a money text; raises like parse_money."""
+    cents = parse_money(text)
+    return None if cents is None else cents_to_micros(cents)
+
+
 _local_datetime = functools.lru_cache(maxsize=_CACHE)(parse_datetime)
 
 
@@ -82,6 +103,23 @@ def utc_text(build: Build, column: str, local: datetime) -> str:
     if is_nonexistent:
         build.warnings.append(f"dst_nonexistent:{column}")
     return text
+
+
+# (mapping, entity, transform) -> the file's first column with that transform; the mapping
+# is held with its id so that an id is never mistaken for another mapping's.
+_FIRST_COLUMNS: dict[tuple[int, str, str], tuple[object, ColumnMapping | None]] = {}
+
+
+def first_column(ctx: TransformContext, entity: str, transform: str) -> ColumnMapping | None:
+    """The first column of the entity's file with this transform (remembered per mapping)."""
+    key = (id(ctx.mapping), entity, transform)
+    found = _FIRST_COLUMNS.get(key)
+    if found is None or found[0] is not ctx.mapping:
+        if len(_FIRST_COLUMNS) >= 1024:
+            _FIRST_COLUMNS.clear()
+        column = next((c for c in ctx.file(entity).columns if c.transform == transform), None)
+        found = _FIRST_COLUMNS[key] = (ctx.mapping, column)
+    return found[1]
 
 
 def column_plan(ctx: TransformContext, entity: str) -> ColumnPlan:
@@ -153,11 +191,10 @@ def _writer(target: str, convert: Callable[[str], Any] | None = None) -> Step:
     return put_sub
 
 
-def _value_writer(target: str) -> Callable[[dict[str, Any], Any], None]:
+def _split(target: str) -> tuple[str, str | None]:
+    """`a.b` -> (`a`, `b`): sub-field b of composite a; a plain field -> (field, None)."""
     head, dot, tail = target.partition(".")
-    if not dot:
-        return lambda payload, value: payload.__setitem__(head, value)
-    return lambda payload, value: payload.setdefault(head, {}).__setitem__(tail, value)
+    return head, (tail if dot else None)
 
 
 def _compile(ctx: TransformContext, column: ColumnMapping, handler: Handler) -> Step:
@@ -170,50 +207,64 @@ def _compile(ctx: TransformContext, column: ColumnMapping, handler: Handler) -> 
 
 
 def _money(ctx: TransformContext, column: ColumnMapping) -> Step:
-    put, currency = _value_writer(column.target), ctx.settings.currency
+    (head, tail), currency = _split(column.target), ctx.settings.currency
 
     def step(build: Build, text: str) -> None:
-        cents = _cents(text)
-        if cents is not None:
-            put(build.payload, money_value(cents, currency))
+        micros = _micros(text)
+        if micros is not None:
+            value = {"amountMicros": micros, "currencyCode": currency}  # engine.money_value
+            if tail is None:
+                build.payload[head] = value
+            else:
+                build.payload.setdefault(head, {})[tail] = value
 
     return step
 
 
 def _date(ctx: TransformContext, column: ColumnMapping) -> Step:
-    put, prefix = _value_writer(column.target), f"date_sentinel:{column.column}:"
+    (head, tail), prefix = _split(column.target), f"date_sentinel:{column.column}:"
 
     def step(build: Build, text: str) -> None:
         iso, sentinel = _date_parts(text)
         if sentinel:
             build.warnings.append(prefix + sentinel)
         if iso is not None:
-            put(build.payload, iso)
+            if tail is None:
+                build.payload[head] = iso
+            else:
+                build.payload.setdefault(head, {})[tail] = iso
 
     return step
 
 
 def _date_as_datetime(ctx: TransformContext, column: ColumnMapping) -> Step:
-    put, name = _value_writer(column.target), column.column
+    (head, tail), name = _split(column.target), column.column
 
     def step(build: Build, text: str) -> None:
-        parsed = parse_date(text)
+        parsed = cached_date(text)
         if parsed is not None and parsed.value is not None:
             local = datetime.combine(parsed.value, time(0, 0))
-            put(build.payload, utc_text(build, name, local))
+            _put(build.payload, head, tail, utc_text(build, name, local))
 
     return step
 
 
 def _datetime_local(ctx: TransformContext, column: ColumnMapping) -> Step:
-    put, name = _value_writer(column.target), column.column
+    (head, tail), name = _split(column.target), column.column
 
     def step(build: Build, text: str) -> None:
         local = _local_datetime(text)
         if local is not None:
-            put(build.payload, utc_text(build, name, local))
+            _put(build.payload, head, tail, utc_text(build, name, local))
 
     return step
+
+
+def _put(payload: dict[str, Any], head: str, tail: str | None, value: Any) -> None:
+    if tail is None:
+        payload[head] = value
+    else:
+        payload.setdefault(head, {})[tail] = value
 
 
 def _select(ctx: TransformContext, column: ColumnMapping) -> Step:
@@ -222,19 +273,22 @@ def _select(ctx: TransformContext, column: ColumnMapping) -> Step:
         return lambda build, text: build.reject(
             column.column, "NO_VALUE_MAP", f"value map {column.value_map!r} is missing"
         )
-    put = _value_writer(column.target)
+    head, tail = _split(column.target)
     answers: dict[str, str | None] = {}
     fallback, warning = value_map.fallback, f"value_unmapped:{column.column}:"
 
     def step(build: Build, text: str) -> None:
-        option = answers.get(text) if text in answers else ctx.option(value_map, text)
-        if len(answers) < _ANSWERS:
-            answers[text] = option
+        if text in answers:
+            option = answers[text]
+        else:
+            option = ctx.option(value_map, text)
+            if len(answers) < _ANSWERS:
+                answers[text] = option
         if option is not None:
-            put(build.payload, option)
+            _put(build.payload, head, tail, option)
         elif fallback:
             build.warnings.append(warning + text)
-            put(build.payload, fallback)
+            _put(build.payload, head, tail, fallback)
         else:
             build.value_option(column, text)  # the UNMAPPED_VALUE reason, worded in one place
 
