@@ -3,7 +3,8 @@
 Generates (into a temporary directory, unless --keep DIR) a full 100,000-patient bundle and a
 1,000,000-patient patients.csv, then reads them in child processes so that each peak RSS is
 the reader's own. Prints rows/s and peak RSS per run; the target is >= 50,000 rows/s with a
-peak RSS that does not grow with the export.
+peak RSS that does not grow with the export. With --keep DIR the exports stay in DIR and a
+later run with the same DIR and sizes reads them again instead of generating.
 
     .venv/bin/python benchmarks/source_read.py [--patients 100000] [--big 1000000] [--keep DIR]
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -69,7 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument("--big", type=int, default=1_000_000)
-    parser.add_argument("--keep", type=Path, default=None)
+    parser.add_argument("--keep", type=Path, default=None, help="keep (and reuse) the exports")
     parser.add_argument("--read", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--entities", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -77,16 +79,30 @@ def main() -> None:
         entities = args.entities.split(",") if args.entities else None
         print(json.dumps(read(args.read, entities)))
         return
+    print(f"{os.cpu_count()} cores, load average {load()} at start")
     with tempfile.TemporaryDirectory() as scratch:
         base = args.keep or Path(scratch)
         full, big = base / f"full_{args.patients}", base / f"patients_{args.big}"
-        took = generate(full, args.patients, patients_only=False)
-        print(f"generated {args.patients:,}-patient bundle in {took:.1f} s")
-        took = generate(big, args.big, patients_only=True)
-        print(f"generated {args.big:,}-patient patients.csv in {took:.1f} s")
+        for folder, patients, patients_only in (
+            (full, args.patients, False),
+            (big, args.big, True),
+        ):
+            if (folder / "_generator_manifest.json").exists():  # complete, from a --keep run
+                print(f"reusing {folder}")
+                continue
+            took = generate(folder, patients, patients_only=patients_only)
+            print(
+                f"generated {patients:,}-patient {'patients.csv' if patients_only else 'bundle'}"
+                f" in {took:.1f} s"
+            )
         report(f"all files, {args.patients:,} patients", measure(full, None))
         report(f"patients.csv, {args.patients:,} patients", measure(full, ["patient"]))
         report(f"patients.csv, {args.big:,} patients", measure(big, ["patient"]))
+    print(f"load average {load()} at the end (1, 5, 15 min; other work on the machine)")
+
+
+def load() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 if __name__ == "__main__":
