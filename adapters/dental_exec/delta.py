@@ -73,7 +73,7 @@ class _Delta:
         encoding = "cp1252" if source.encoding in {"cp1252", "ascii"} else "utf-8-sig"
         cells = self.base.header_cells(entity)
         next_id = 1 + max(
-            (int(r.key) for r in self.base.rows(entity) if r.key and r.key.isdigit()), default=0
+            (int(r.key) for r in self.base.rows(entity) if r.key and r.key.isdecimal()), default=0
         )
         names = [source.headers_recognised.get(cell, "") for cell in cells]
         with open(

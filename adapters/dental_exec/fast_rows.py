@@ -143,7 +143,8 @@ def _source(builder: RowBuilder, at: dict[str, int], namespace: dict[str, Any]) 
     for name in builder.hash_names:
         v = f"v{at[name]}"
         if name in ints:  # a zero-padded ID hashes as its integer, like the general path
-            v = f"(str(int({v})) if {v} is not None and {v}[:1] == '0' and {v}.isdigit() else {v})"
+            padded = f"{v} is not None and {v}[:1] == '0' and {v}.isdecimal()"
+            v = f"(str(int({v})) if {padded} else {v})"
         hashed.append(v)
     lines += [
         f"    encoded = encode(shape({', '.join(hashed)}))",
@@ -169,7 +170,7 @@ def _checks(builder: RowBuilder, at: dict[str, int], namespace: dict[str, Any]) 
         lines.append(f"    if {missing}:\n        return None")
     for name in builder.int_checked:
         v = f"v{at[name]}"
-        lines.append(f"    if {v} is not None and not {v}.isdigit():\n        return None")
+        lines.append(f"    if {v} is not None and not {v}.isdecimal():\n        return None")
     validators: dict[Callable[[str], object], int] = {}
     for name, validate in builder.typed_required:
         n = validators.setdefault(validate, len(validators))
@@ -188,8 +189,8 @@ def _key(builder: RowBuilder, at: dict[str, int]) -> list[str]:
         v = f"v{at[builder.single_int_pk]}"
         return [
             f"    key = {v}",
-            f"    if {v} is None or {v}[:1] == '0' or not {v}.isdigit():",
-            f"        if {v} is None or not ({v}.isascii() and {v}.isdigit() and int({v})):",
+            f"    if {v} is None or {v}[:1] == '0' or not {v}.isdecimal():",
+            f"        if {v} is None or not ({v}.isascii() and {v}.isdecimal() and int({v})):",
             "            return None",
             f"        key = str(int({v}))",
         ]
@@ -204,7 +205,7 @@ def _key(builder: RowBuilder, at: dict[str, int]) -> list[str]:
         v = f"v{at[name]}"
         lines.append(f"    if {v} is None:\n        return None")
         if name in builder.int_columns:
-            lines.append(f"    if not ({v}.isascii() and {v}.isdigit() and int({v})):")
+            lines.append(f"    if not ({v}.isascii() and {v}.isdecimal() and int({v})):")
             lines.append("        return None")
             parts.append(f"{{int({v})}}")
         elif name == "record_type":

@@ -163,7 +163,7 @@ class RowBuilder:
                 errors.append(self._error(line, name, "missing_required", "required value empty"))
         for name in self.int_checked:
             text = values[name]
-            if text is not None and not text.isdigit():
+            if text is not None and not text.isdecimal():
                 errors.append(self._error(line, name, "bad_integer", "not a whole number"))
         for name, validate in self.typed_required:
             text = values[name]
@@ -183,7 +183,7 @@ class RowBuilder:
         """The row's source key (Q12); None, with a `bad_key` error where due, when unreadable."""
         if self.single_int_pk is not None:
             text = values[self.single_int_pk]
-            if text is not None and text.isdigit() and text[:1] != "0":
+            if text is not None and text.isdecimal() and text[:1] != "0":
                 return text  # the common case: already canonical
         parts: list[str] = []
         for name in self.spec.pk:
@@ -191,7 +191,7 @@ class RowBuilder:
             if text is None:
                 return None  # reported as missing_required
             if name in self.int_columns:
-                if not text.isdigit() or int(text) == 0:
+                if not text.isdecimal() or int(text) == 0:
                     errors.append(self._error(line, name, "bad_key", "key is not a positive ID"))
                     return None
                 text = str(int(text))
@@ -206,7 +206,7 @@ class RowBuilder:
         normal = values
         for name in self.int_names:
             text = values[name]
-            if text is not None and text[:1] == "0" and text.isdigit():
+            if text is not None and text[:1] == "0" and text.isdecimal():
                 normal = dict(values) if normal is values else normal
                 normal[name] = str(int(text))
         if is_multiline:

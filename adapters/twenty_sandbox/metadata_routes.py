@@ -77,7 +77,7 @@ def _paginate(
     if after and before:
         raise bad_request("starting_after and ending_before cannot be used together")
     raw_limit = params.get("limit", str(_DEFAULT_LIMIT))
-    if not raw_limit.isdigit():
+    if not raw_limit.isdecimal():
         raise bad_request(f"limit '{raw_limit}' is invalid. Should be an integer")
     limit = min(int(raw_limit), _DEFAULT_LIMIT)
     ids = [item["id"] for item in items]

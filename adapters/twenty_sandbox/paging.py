@@ -45,7 +45,7 @@ def parse_limit(raw: str | None) -> int:
     """
     if raw is None:
         return DEFAULT_LIMIT
-    if not raw.strip().isdigit():
+    if not raw.strip().isdecimal():
         raise bad_request(f"limit '{raw}' is invalid. Should be an integer")
     return min(int(raw), MAX_LIMIT)
 

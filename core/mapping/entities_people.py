@@ -29,7 +29,7 @@ def transform_provider(row: SourceRow, ctx: TransformContext) -> Outcome:
 
 def transform_practice(row: SourceRow, ctx: TransformContext) -> Outcome:
     """A practice location -> a Company (website on the primary location only)."""
-    location_id = int(row.key) if row.key and row.key.isdigit() else None
+    location_id = int(row.key) if row.key and row.key.isdecimal() else None
     build = start(row, ctx, location_id)
     found = ctx.location(location_id)
     if found is not None and found.zone_problem:
@@ -61,7 +61,7 @@ _ALERT_PREFIX = "MA_"
 
 def transform_patient(row: SourceRow, ctx: TransformContext) -> Outcome:
     """A patient -> a Person: unique email, phones, address, custom fields, referrals."""
-    patient_id = int(row.key) if row.key and row.key.isdigit() else None
+    patient_id = int(row.key) if row.key and row.key.isdecimal() else None
     build = start(row, ctx, int_value_of(row, ctx, "home_location_id"))
     _email(build, patient_id)
     phones = phones_value(build)
@@ -86,7 +86,7 @@ def int_value_of(row: SourceRow, ctx: TransformContext, column: str) -> int | No
 def id_of(values: dict[str, str | None], column: str) -> int | None:
     """An ID column of canonical values (None when blank, zero or unreadable)."""
     value = values.get(column)
-    return int(value) if value is not None and value.isdigit() and int(value) else None
+    return int(value) if value is not None and value.isdecimal() and int(value) else None
 
 
 def _email(build: Build, patient_id: int | None) -> None:

@@ -66,7 +66,7 @@ def transform_plan(row: SourceRow, ctx: TransformContext) -> Outcome:
 
 
 def _tooth_order(tooth: str) -> tuple[int, str]:
-    return (int(tooth), "") if tooth.isdigit() else (100, tooth)
+    return (int(tooth), "") if tooth.isdecimal() else (100, tooth)
 
 
 def transform_procedure(row: SourceRow, ctx: TransformContext) -> Outcome:
@@ -85,7 +85,7 @@ def transform_procedure(row: SourceRow, ctx: TransformContext) -> Outcome:
     build.payload["name"] = f"{code} {build.values.get('description') or ''}".strip()
     category = ctx.mapping.value_maps.get("cdt_category")
     if category is not None and code:
-        is_standard = len(code) == 5 and code[0] == "D" and code[1:].isdigit()
+        is_standard = len(code) == 5 and code[0] == "D" and code[1:].isdecimal()
         found = ctx.option(category, code[:CDT_CATEGORY_PREFIX]) if is_standard else None
         build.payload["category"] = found or category.fallback
         if not is_standard:

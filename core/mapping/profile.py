@@ -81,7 +81,7 @@ def _is_email(text: str) -> bool:
 
 
 def _is_phone(text: str) -> bool:
-    if _DATE.match(text) or (text.isdigit() and len(text) < 7):
+    if _DATE.match(text) or (text.isdecimal() and len(text) < 7):
         return False
     parsed = parse_phone(text)
     return parsed is not None and (parsed.e164 is not None or parsed.problem == "no_area_code")
@@ -119,7 +119,7 @@ KINDS: dict[str, Callable[[str], bool]] = {
     "npi": is_valid_npi,
     "tooth": _is_tooth,
     "bool": lambda t: t.lower() in _BOOLS,
-    "int": lambda t: t.isdigit(),
+    "int": lambda t: t.isdecimal(),
     "list": lambda t: ";" in t,
     "zip": lambda t: bool(_ZIP.match(t)),
 }

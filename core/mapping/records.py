@@ -162,7 +162,7 @@ def custom_values(build: Build, entity: str) -> list[CustomValue]:
 
 
 def _key_int(key: str) -> int | None:
-    return int(key) if key.isdigit() else None
+    return int(key) if key.isdecimal() else None
 
 
 def extra_custom(build: Build, value: CustomValue) -> None:

@@ -230,7 +230,7 @@ def _standard(key: str, value: Any) -> list[Reason]:
         primary = value.get("primaryEmail") if isinstance(value, dict) else None
         return [] if primary is None or _EMAIL.match(primary) else _bad(key, "a valid email")
     if kind == "PHONES":
-        ok = isinstance(value, dict) and str(value.get("primaryPhoneNumber", "")).isdigit()
+        ok = isinstance(value, dict) and str(value.get("primaryPhoneNumber", "")).isdecimal()
         return [] if ok else _bad(key, "a phone number")
     if kind == "DATE_TIME":
         return (

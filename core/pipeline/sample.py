@@ -104,7 +104,7 @@ def _norm(value: str | None) -> str:
 
 def _id(value: str | None) -> str | None:
     text = (value or "").strip()
-    return str(int(text)) if text.isdigit() and int(text) > 0 else None
+    return str(int(text)) if text.isdecimal() and int(text) > 0 else None
 
 
 def _strata_of(row: SourceRow, findings: dict[tuple[str, int], set[str]]) -> Iterator[str]:

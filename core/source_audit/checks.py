@@ -31,7 +31,7 @@ def _norm_name(text: str | None) -> str:
 
 
 def _digits(text: str | None) -> str:
-    digits = "".join(ch for ch in text or "" if ch.isdigit())
+    digits = "".join(ch for ch in text or "" if ch.isdecimal())
     return digits[-10:] if len(digits) >= 10 else ""
 
 
@@ -109,7 +109,7 @@ class Checks:
             self._add(code, row, f"email is {email.problem}")
             return
         guarantor = row.values.get("guarantor_id")
-        family = str(int(guarantor)) if guarantor and guarantor.isdigit() else None
+        family = str(int(guarantor)) if guarantor and guarantor.isdecimal() else None
         first_key, first_family = self.emails.setdefault(
             hash(email.address), (row.key or "?", family)
         )
@@ -125,7 +125,7 @@ class Checks:
         if status == "scheduled" and day and self.as_of and day < self.as_of:
             self._add("status_date_contradiction", row, "Scheduled with a date in the past")
         location = values.get("location_id")
-        if day is None or not location or not location.isdigit():
+        if day is None or not location or not location.isdecimal():
             return
         try:
             clock = parse_time(values.get("start_time"))
@@ -154,7 +154,7 @@ class Checks:
         plan = row.values.get("plan_id")
         stage = (row.values.get("stage") or "").lower()
         is_open = stage in _OPEN_STAGES and not row.is_deleted
-        if is_open and plan and plan.isdigit() and int(plan) in self.completed_plans:
+        if is_open and plan and plan.isdecimal() and int(plan) in self.completed_plans:
             self._add("status_date_contradiction", row, f"open line on Completed plan {int(plan)}")
 
     def _check_insurance_policy(self, row: SourceRow) -> None:

@@ -73,7 +73,7 @@ class References:
                 self._check_id(row, "linked_record_id", target, row.values.get("linked_record_id"))
 
     def _check_id(self, row: SourceRow, column: str, target: str, text: str | None) -> None:
-        if text is None or not text.isdigit() or int(text) == 0:
+        if text is None or not text.isdecimal() or int(text) == 0:
             return  # blank and 0 mean none (Q11); bad integers are row errors already
         number = int(text)
         if target in self.complete:

@@ -119,7 +119,7 @@ def parse_zip(text: str | None) -> Zip | None:
         return None
     raw = text.strip()
     digits = raw.replace(" ", "")
-    if digits.isdigit() and 7 <= len(digits) <= 9:
+    if digits.isdecimal() and 7 <= len(digits) <= 9:
         # ZIP+4 stored as a number: the +4 is the last four digits.
         head, plus4 = digits[:-4], digits[-4:]
     else:

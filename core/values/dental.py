@@ -44,7 +44,7 @@ def normalize_cdt(text: str | None) -> CdtCode | None:
     suffix = None
     if "." in code:
         code, suffix = code.split(".", 1)
-    is_legacy = len(code) == 5 and code.isdigit() and code[0] == "0"
+    is_legacy = len(code) == 5 and code.isdecimal() and code[0] == "0"
     if is_legacy:
         code = "D" + code[1:]
     return CdtCode(text, code, _CDT.match(code) is not None, suffix or None, is_legacy)
@@ -93,10 +93,10 @@ def parse_tooth(text: str | None, *, numbering: str = "Universal") -> Tooth | No
     if text is None or not text.strip():
         return None
     raw = text.strip().upper().lstrip("#")
-    if numbering.strip().upper() == "FDI" and raw.isdigit():
+    if numbering.strip().upper() == "FDI" and raw.isdecimal():
         universal = fdi_to_universal(int(raw))
         return Tooth(text, universal, is_primary=universal.isalpha())
-    if raw.isdigit():
+    if raw.isdecimal():
         number = int(raw)
         if 1 <= number <= 32:
             return Tooth(text, str(number))
@@ -198,7 +198,7 @@ def parse_npi(text: str | None) -> Npi | None:
     if text is None or not text.strip():
         return None
     raw = text.strip()
-    if not raw.isdigit():
+    if not raw.isdecimal():
         return Npi(text, None, "not_digits")
     if len(raw) != 10:
         return Npi(text, None, "wrong_length")

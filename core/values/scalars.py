@@ -20,7 +20,7 @@ def parse_int(text: str | None) -> int | None:
     stripped = text.strip()
     if not stripped:
         return None
-    if not (stripped.isdigit() or (stripped[0] == "-" and stripped[1:].isdigit())):
+    if not (stripped.isdecimal() or (stripped[0] == "-" and stripped[1:].isdecimal())):
         raise ValueParseError("bad_integer", "not a whole number")
     return int(stripped)
 

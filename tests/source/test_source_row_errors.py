@@ -72,6 +72,21 @@ def test_required_and_typed_values(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "digits", ["0\u00b2", "\u00b2", "1\u2460"], ids=["zero-superscript", "superscript", "circled"]
+)
+def test_digits_that_are_not_decimal_are_row_errors_not_crashes(
+    tmp_path: Path, digits: str
+) -> None:
+    # str.isdigit() accepts superscripts and circled digits, which int() refuses: such an ID
+    # used to abort the read. It is a row error like any other bad number now.
+    body = HEADER + f"1,{digits},In,Doctor,DR1,Dr A,\r\n{digits},12,In,Doctor,DR1,Dr B,\r\n"
+    body += "3,13,In,Doctor,DR1,Dr C,\r\n"
+    folder = _export(tmp_path, body.encode())
+    assert _errors(folder) == [(2, "patient_id", "bad_integer"), (3, "referral_id", "bad_key")]
+    assert [r.key for r in open_export(folder).rows("referral")] == ["1", None, "3"]
+
+
 def test_unparseable_required_date_is_a_row_error(tmp_path: Path) -> None:
     header = "Payment ID,Patient ID,Guarantor ID,Location ID,Payment Date,Amount,Method,"
     header += "Payer Type,Voided,Entered By,Entered On\r\n"
