@@ -54,9 +54,14 @@ async def apply_delta(
             members = await check_members(providers, client, placeholder)
             settings = TransformSettings(namespace=ws.namespace, owner_for=members.owner_for)
             context = prepare_context(source, mapping, settings)
-            prepared = clock.monotonic() - started
-            run = DeltaRun(workspace, export, context, spec, client, clock=clock, options=options)
-            result = await run.execute(mapping_hash, refresh)
+            try:
+                prepared = clock.monotonic() - started
+                run = DeltaRun(
+                    workspace, export, context, spec, client, clock=clock, options=options
+                )
+                result = await run.execute(mapping_hash, refresh)
+            finally:
+                context.close()  # its scratch database of pre-pass facts
             result.detect_seconds += prepared
             return result
     finally:
