@@ -55,6 +55,14 @@ def int_value(build: Build, column: str) -> int | None:
         return None
 
 
+# Objects that receive records of more than one export file (appointments and recalls are
+# tasks; attachments, outgoing referrals and communications-as-notes are notes). IDs of
+# different files overlap, so on these objects the unique `dentalExecId` names its file's
+# entity too (`recall:640446`); otherwise a recall would be refused as a duplicate of the
+# appointment with the same number, and linked onto it.
+SHARED_OBJECTS = frozenset({"task", "note"})
+
+
 def finish(build: Build, object_name: str = "", plural: str = "") -> Transformed | Rejected:
     """The outcome of a build: Rejected with every reason, or Transformed."""
     if build.reasons:
@@ -62,6 +70,8 @@ def finish(build: Build, object_name: str = "", plural: str = "") -> Transformed
     build.finish()
     file = build.ctx.file(build.entity)
     target = object_name or file.target
+    if target in SHARED_OBJECTS and "dentalExecId" in build.payload:
+        build.payload["dentalExecId"] = f"{build.entity}:{build.key}"
     return Transformed(
         stream_id=f"{build.entity}:{build.key}",
         destination_id=fast_destination_id(build.ctx.settings.namespace, build.entity, build.key),
