@@ -295,9 +295,7 @@ class ContextStore:
         for plan, location in self._rows(
             "SELECT id, location FROM plan WHERE id BETWEEN ? AND ?", low, high
         ):
-            found[_int(plan)] = PlanSummary(
-                location_id=None if location is None else _int(location)
-            )
+            found[_int(plan)] = PlanSummary(location_id=_optional(location))
         for plan, stage, code, tooth, fee in self._rows(
             "SELECT plan, stage, code, tooth, fee FROM plan_line "
             "WHERE plan BETWEEN ? AND ? ORDER BY plan, rowid",

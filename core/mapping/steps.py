@@ -213,10 +213,7 @@ def _money(ctx: TransformContext, column: ColumnMapping) -> Step:
         micros = _micros(text)
         if micros is not None:
             value = {"amountMicros": micros, "currencyCode": currency}  # engine.money_value
-            if tail is None:
-                build.payload[head] = value
-            else:
-                build.payload.setdefault(head, {})[tail] = value
+            _put(build.payload, head, tail, value)
 
     return step
 
@@ -229,10 +226,7 @@ def _date(ctx: TransformContext, column: ColumnMapping) -> Step:
         if sentinel:
             build.warnings.append(prefix + sentinel)
         if iso is not None:
-            if tail is None:
-                build.payload[head] = iso
-            else:
-                build.payload.setdefault(head, {})[tail] = iso
+            _put(build.payload, head, tail, iso)
 
     return step
 
