@@ -19,6 +19,15 @@ that its peak RSS (os.wait4) is its own:
    10 ms). The resumed run is then stopped.
 
     .venv/bin/python benchmarks/pipeline.py [--patients 100000 ...] [--phases local,e2e,resume]
+
+`--keep DIR` (resume phase) also keeps the killed state in DIR: the work directory as the
+kill left it (ferry.db with its -wal/-shm, ferry.toml, mapping.toml, ...), a snapshot of the
+sandbox's SQLite file and the export (hard links); with several sizes, DIR/<patients>.
+`--resume-from DIR [--repeat N]` then times only the restart, N times, each on fresh copies
+of the work directory and the sandbox file (the workdir retargeted at a new sandbox):
+
+    .venv/bin/python benchmarks/pipeline.py --patients 5000 --phases resume --keep /tmp/k5
+    .venv/bin/python benchmarks/pipeline.py --resume-from /tmp/k5 --repeat 3
 """
 
 from __future__ import annotations
@@ -266,7 +275,7 @@ def _instant(text: str) -> float:
 # --- phase 3: resume start-up after a kill at 50% ------------------------------------------
 
 
-def phase_resume(prepared: Path, scratch: Path) -> dict[str, Any]:
+def phase_resume(prepared: Path, scratch: Path, keep: Path | None = None) -> dict[str, Any]:
     """Kill `ferry run` at half the load, start it again, time its first request and batch."""
     env = {**os.environ, KEY_ENV: KEY}
     with fresh(prepared, scratch, "resume") as workdir:
@@ -275,28 +284,87 @@ def phase_resume(prepared: Path, scratch: Path) -> dict[str, Any]:
         loaded, total = _wait_half_loaded(workdir, first)
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
-        with _read_only(workdir) as conn:
-            head = conn.execute("SELECT MAX(position) FROM events").fetchone()[0]
-        requests_before = _requests(url)
-        started = time.perf_counter()
-        again = subprocess.Popen(run_command(workdir), cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
-        first_request = first_batch = None
-        while first_batch is None and again.poll() is None:
-            now = time.perf_counter() - started
-            if first_request is None and _requests(url) > requests_before:
-                first_request = now
-            first_batch = _first_batch_after(workdir, head, now)
-            time.sleep(0.01)
-        os.kill(again.pid, signal.SIGKILL)
-        usage = os.wait4(again.pid, 0)[2]
-        again.returncode = -signal.SIGKILL
+        if keep is not None:
+            save_killed(workdir, scratch / "resume-sandbox.db", keep, (loaded, total))
+        figures = restart(workdir, url)
+    return {"killed_at_loaded": loaded, "loadable": total, **figures}
+
+
+def restart(workdir: Path, url: str) -> dict[str, Any]:
+    """Start `ferry run` on a killed work directory; seconds to its first request and batch."""
+    env = {**os.environ, KEY_ENV: KEY}
+    with _read_only(workdir) as conn:
+        head = conn.execute("SELECT MAX(position) FROM events").fetchone()[0]
+    requests_before = _requests(url)
+    started = time.perf_counter()
+    again = subprocess.Popen(run_command(workdir), cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    first_request = first_batch = None
+    while first_batch is None and again.poll() is None:
+        now = time.perf_counter() - started
+        if first_request is None and _requests(url) > requests_before:
+            first_request = now
+        first_batch = _first_batch_after(workdir, head, now)
+        time.sleep(0.01)
+    os.kill(again.pid, signal.SIGKILL)
+    usage = os.wait4(again.pid, 0)[2]
+    again.returncode = -signal.SIGKILL
     return {
-        "killed_at_loaded": loaded,
-        "loadable": total,
         "first_request_s": first_request,
         "first_load_batch_s": first_batch,
         "peak_rss_mb_until_stopped": usage.ru_maxrss / 1024,
     }
+
+
+# --- a killed state kept for reruns (--keep DIR, --resume-from DIR) --------------------------
+
+
+def save_killed(workdir: Path, sandbox_db: Path, keep: Path, counts: tuple[int, int]) -> None:
+    """Keep the killed work directory (with -wal/-shm), the sandbox's data and the export."""
+    if keep.exists():
+        shutil.rmtree(keep)
+    keep.mkdir(parents=True)
+    shutil.copytree(workdir, keep / "workdir")
+    # The sandbox is still serving: its backup is a consistent snapshot of what it holds.
+    source, copy = sqlite3.connect(sandbox_db, timeout=30), sqlite3.connect(keep / "sandbox.db")
+    try:
+        source.backup(copy)
+    finally:
+        source.close()
+        copy.close()
+    # The export is read-only: hard links keep it when the scratch directory goes.
+    export = Path(_config_value(workdir, "source"))
+    shutil.copytree(export, keep / "export", copy_function=os.link)
+    _set_source(keep / "workdir", keep / "export")
+    loaded, total = counts
+    facts = {"killed_at_loaded": loaded, "loadable": total}
+    (keep / "killed.json").write_text(json.dumps(facts), encoding="utf-8")
+
+
+def _set_source(workdir: Path, export: Path) -> None:
+    config = workdir / "ferry.toml"
+    lines = [
+        f"source = {json.dumps(str(export))}" if line.startswith("source = ") else line
+        for line in config.read_text(encoding="utf-8").splitlines()
+    ]
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def resume_from(kept: Path, repeat: int) -> list[dict[str, Any]]:
+    """Time the restart on fresh copies of a kept killed state, `repeat` times."""
+    facts = json.loads((kept / "killed.json").read_text(encoding="utf-8"))
+    results = []
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory(prefix="ferry-resume-") as scratch_name:
+            scratch = Path(scratch_name)
+            workdir = scratch / "workdir"
+            shutil.copytree(kept / "workdir", workdir)
+            shutil.copyfile(kept / "sandbox.db", scratch / "sandbox.db")
+            with sandbox(scratch / "sandbox.db") as url:
+                retarget(workdir, url)
+                figures = {**facts, **restart(workdir, url)}
+        print(render("resume", figures), flush=True)
+        results.append(figures)
+    return results
 
 
 def _requests(url: str) -> int:
@@ -304,10 +372,14 @@ def _requests(url: str) -> int:
 
 
 def _url_of(workdir: Path) -> str:
+    return _config_value(workdir, "url")
+
+
+def _config_value(workdir: Path, name: str) -> str:
     for line in (workdir / "ferry.toml").read_text(encoding="utf-8").splitlines():
-        if line.startswith("url = "):
+        if line.startswith(f"{name} = "):
             return str(json.loads(line.partition("=")[2].strip()))
-    raise SystemExit("no url in ferry.toml")
+    raise SystemExit(f"no {name} in ferry.toml")
 
 
 def _wait_half_loaded(workdir: Path, process: subprocess.Popen[bytes]) -> tuple[int, int]:
@@ -332,6 +404,10 @@ def _first_batch_after(workdir: Path, head: int, now: float) -> float | None:
     return now if found else None
 
 
+def _sized(keep: Path | None, patients: int) -> Path | None:
+    return None if keep is None else keep / str(patients)
+
+
 # --- driver --------------------------------------------------------------------------------
 
 
@@ -344,7 +420,9 @@ def generate(out: Path, patients: int) -> tuple[int, float]:
     return sum(result.files.values()), time.perf_counter() - started
 
 
-def size(patients: int, phases: list[str], scratch: Path) -> dict[str, Any]:
+def size(
+    patients: int, phases: list[str], scratch: Path, keep: Path | None = None
+) -> dict[str, Any]:
     """Every asked phase at one export size."""
     export = scratch / "export"
     rows, took = generate(export, patients)
@@ -355,7 +433,10 @@ def size(patients: int, phases: list[str], scratch: Path) -> dict[str, Any]:
     figures: dict[str, Any] = {"patients": patients, "rows": rows}
     runners = {"local": phase_local, "e2e": phase_e2e, "resume": phase_resume}
     for phase in phases:
-        figures[phase] = runners[phase](prepared, scratch)
+        if phase == "resume":
+            figures[phase] = phase_resume(prepared, scratch, keep)
+        else:
+            figures[phase] = runners[phase](prepared, scratch)
         print(render(phase, figures[phase]), flush=True)
     return figures
 
@@ -388,16 +469,30 @@ def main() -> None:
     parser.add_argument("--patients", type=int, nargs="+", default=[100_000])
     parser.add_argument("--phases", default="local,e2e,resume")
     parser.add_argument("--json", type=Path, default=None, help="also write figures here")
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="resume phase: keep the killed state in this dir"
+    )
+    parser.add_argument(
+        "--resume-from", type=Path, default=None, help="only time restarts of a --keep state"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="restarts with --resume-from")
     parser.add_argument("--local-child", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.local_child is not None:
         print(json.dumps(local_child(args.local_child)))
         return
+    if args.resume_from is not None:
+        print(f"restarts of the killed state in {args.resume_from}:", flush=True)
+        results: list[Any] = resume_from(args.resume_from, args.repeat)
+        if args.json is not None:
+            args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+        return
     phases = [p.strip() for p in args.phases.split(",") if p.strip()]
     results = []
     for patients in args.patients:
         with tempfile.TemporaryDirectory(prefix="ferry-bench-") as scratch:
-            results.append(size(patients, phases, Path(scratch)))
+            keep = args.keep if len(args.patients) == 1 else _sized(args.keep, patients)
+            results.append(size(patients, phases, Path(scratch), keep))
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
 
