@@ -12,11 +12,12 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
-from events.chunks import rows_for_streams
-from events.errors import IllegalTransitionError
+from events.chunks import insert_rows, rows_for_streams
+from events.errors import EventStoreError, IllegalTransitionError
 from events.types import (
     Event,
     LoadFailed,
@@ -49,18 +50,19 @@ RECORD_STATE_COLUMNS = (
     "attempts",
     "last_error_code",
 )
-# How record_state rows are written back: every column but the stream id and the entity
-# (both fixed for a stream) by rowid, and new rows with their rowid.
+# How record_state rows are written: one upsert by rowid for new and stored rows alike (new
+# rows are given the next rowids), setting every column but the stream id and the entity
+# (both fixed for a stream). The WHERE makes a row whose rowid belongs to another stream a
+# no-op, which the caller detects by counting the changes.
 _CHANGING = tuple(c for c in RECORD_STATE_COLUMNS if c not in ("stream_id", "entity"))
-_UPDATE_RECORD_STATE = (
-    f"UPDATE record_state SET {', '.join(f'{c} = ?' for c in _CHANGING)} WHERE rowid = ?"
+_RECORD_STATE_HEAD = f"INSERT INTO record_state (rowid, {', '.join(RECORD_STATE_COLUMNS)}) VALUES"
+_RECORD_STATE_TAIL = (
+    "ON CONFLICT(rowid) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _CHANGING)
+    + " WHERE stream_id = excluded.stream_id"
 )
-_UPDATED_VALUES = itemgetter(*_CHANGING, "rowid")
-_INSERT_RECORD_STATE = (
-    f"INSERT INTO record_state (rowid, {', '.join(RECORD_STATE_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * (len(RECORD_STATE_COLUMNS) + 1))})"
-)
-_INSERTED_VALUES = itemgetter("rowid", *RECORD_STATE_COLUMNS)
+_RECORD_STATE_VALUES = itemgetter("rowid", *RECORD_STATE_COLUMNS)
+_RECORD_STATE_WIDTH = len(RECORD_STATE_COLUMNS) + 1
 RUN_SUMMARY_COLUMNS = (
     "run_id",
     "status",
@@ -279,7 +281,6 @@ class Projector:
         touched = dict(records) if records is not None else {}
         missing = {a.stream_id for a in batch if a.event.is_record_event} - touched.keys()
         touched.update(load_record_states(conn, missing))
-        existing = set(touched)  # rows already stored: updated in place, the others inserted
         written: dict[str, Row] = {}
         transition = self.transition
         for applied in batch:
@@ -294,14 +295,13 @@ class Projector:
                     applied.event,
                     transition,
                 )
-        self._write(conn, written, existing, self._fold_runs(conn, batch), batch[-1].position)
+        self._write(conn, written, self._fold_runs(conn, batch), batch[-1].position)
         return written
 
     def write_folded(
         self,
         conn: sqlite3.Connection,
         written: dict[str, Row],
-        existing: set[str],
         first: Applied,
         count: int,
         position: int,
@@ -310,7 +310,6 @@ class Projector:
 
         The batch has `count` events ending at `position`, all recorded under the run of
         `first`, its first event; it holds no run fact, so the run summary only counts it.
-        `existing` names the record rows already stored (updated in place; others inserted).
         """
         runs: dict[str, Row] = {}
         run_id = first.run_id
@@ -323,7 +322,7 @@ class Projector:
             else:
                 row["event_count"] += count
             row["last_position"] = position
-        self._write(conn, written, existing, runs, position)
+        self._write(conn, written, runs, position)
 
     @staticmethod
     def _load_runs(conn: sqlite3.Connection, run_ids: Iterable[str]) -> dict[str, Row]:
@@ -357,21 +356,22 @@ class Projector:
     def _write(
         conn: sqlite3.Connection,
         records: dict[str, Row],
-        existing: set[str],
         runs: dict[str, Row],
         position: int,
     ) -> None:
-        # Most appends move stored records on: a plain UPDATE straight to the row (its rowid
-        # was read with it), cheaper than an upsert or a look-up by stream id. New rows are
-        # inserted with the next rowids, which they keep for the updates that follow.
-        updated = [row for sid, row in records.items() if sid in existing]
-        inserted = [row for sid, row in records.items() if sid not in existing]
-        conn.executemany(_UPDATE_RECORD_STATE, map(_UPDATED_VALUES, updated))
+        # One multi-row upsert by rowid (read with the row, or the next free one for a new
+        # row, which keeps it for the updates that follow): cheaper than an update per row
+        # or a look-up by stream id.
+        inserted = [row for row in records.values() if "rowid" not in row]
         if inserted:
             top = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM record_state").fetchone()[0]
             for rowid, row in enumerate(inserted, start=top + 1):
                 row["rowid"] = rowid
-            conn.executemany(_INSERT_RECORD_STATE, map(_INSERTED_VALUES, inserted))
+        before = conn.total_changes
+        values = list(chain.from_iterable(map(_RECORD_STATE_VALUES, records.values())))
+        insert_rows(conn, _RECORD_STATE_HEAD, _RECORD_STATE_WIDTH, values, _RECORD_STATE_TAIL)
+        if conn.total_changes - before != len(records):
+            raise EventStoreError("record_state rows moved under this writer; nothing was written")
         _upsert(conn, "run_summary", RUN_SUMMARY_COLUMNS, runs.values())
         conn.execute(
             "INSERT INTO projection_position (name, position) VALUES ('all', ?) "

@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 import sqlite_utils
 
-from events.chunks import rows_for_streams
+from events.chunks import insert_rows, rows_for_streams
 from events.errors import ConcurrencyError, CorruptStoreError, EventStoreError, StoreMissingError
 from events.projections import (
     PROJECTION_SCHEMA,
@@ -38,6 +38,7 @@ encode_lines = msgspec.json.Encoder().encode_lines
 SCHEMA_VERSION = "1"
 CACHE_LIMIT = 20_000  # streams whose state is kept in memory between appends
 GENESIS_HASH = "0" * 64
+EVENT_WIDTH = 9  # columns of `events`
 
 EVENTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -246,12 +247,12 @@ class EventStore:
             self._cache.clear()
             self._data_version = data_version
         records, others = self._stream_states(events)
-        existing = set(records)  # record rows already stored: updated, the others inserted
         # Streams' current versions: a record's is in its row (kept up to date by the fold
         # below); the others' are read only when the batch has any (rare, small batches).
         versions = {sid: row["version"] for sid, row in records.items()} if others else {}
         versions.update(self._current_versions(others))
-        rows: list[tuple[Any, ...]] = []
+        values: list[Any] = []  # the rows to insert, flat: EVENT_WIDTH values each
+        put = values.extend
         # The hot loop: chain_hash() inlined (same bytes; verify() recomputes with it), and a
         # batch of record events folded into record_state as it goes (the same fold_record
         # that replay runs, so a rebuild reproduces it).
@@ -276,31 +277,30 @@ class EventStore:
             digest = sha256(
                 f"{position}\x1f{sid}\x1f{version}\x1f{type_}{tail}{data}\x1f{prev_hash}".encode()
             ).hexdigest()
-            rows.append(
-                (position, sid, version, type_, run_id, recorded_at, data, prev_hash, digest)
-            )
+            put((position, sid, version, type_, run_id, recorded_at, data, prev_hash, digest))
             if not others:
                 records[sid] = fold_record(row, sid, version, position, type_, event, transition)
             prev_hash = digest
-        conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        insert_rows(conn, "INSERT INTO events VALUES", EVENT_WIDTH, values)
         conn.execute(
             "INSERT INTO chain_head (id, position, hash) VALUES (1, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET position = excluded.position, hash = excluded.hash",
             (position, prev_hash),
         )
         if not others:
-            top = rows[0]
-            opening = Applied(top[0], top[1], top[2], run_id, recorded_at, events[0].event)
-            self._projector.write_folded(conn, records, existing, opening, len(rows), position)
+            sid, version = values[1], values[2]  # the first event's stream and version
+            opening = Applied(first + 1, sid, version, run_id, recorded_at, events[0].event)
+            self._projector.write_folded(conn, records, opening, len(events), position)
             written = records
         else:  # run facts among them: the general fold
+            versions_given = values[2::EVENT_WIDTH]
             applied = [
-                Applied(row[0], row[1], row[2], run_id, recorded_at, new.event)
-                for row, new in zip(rows, events, strict=True)
+                Applied(first + i, new.stream_id, version, run_id, recorded_at, new.event)
+                for i, (new, version) in enumerate(zip(events, versions_given, strict=True), 1)
             ]
             written = self._projector.fold(conn, applied, records)
         self._remember(written, position)
-        return [row[0] for row in rows]
+        return list(range(first + 1, position + 1))
 
     def _stream_states(self, events: Sequence[NewEvent]) -> tuple[dict[str, Row], set[str]]:
         """The batch's record rows (cache first) and its other (migration, run) streams."""

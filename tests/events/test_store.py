@@ -191,3 +191,20 @@ def test_rows_renumbered_by_another_connection_are_not_written_through_stale_row
     replay(store.connection, rebuilt, Lifecycle().next_state)
     assert compare_projections(store.connection, rebuilt) == []
     assert status_counts(store.connection).totals == {"extracted": 4, "transformed": 1}
+
+
+def test_a_row_written_through_a_wrong_rowid_aborts_the_batch(store: EventStore) -> None:
+    # Defence in depth: should a cached rowid ever point at another stream's row, the
+    # upsert's `WHERE stream_id = excluded.stream_id` leaves that row alone and the change
+    # count gives it away, so the whole batch is rolled back rather than folded wrongly.
+    store.append([_extracted(str(key)) for key in range(1, 4)])
+    other_rowid = store.connection.execute(
+        "SELECT rowid FROM record_state WHERE stream_id = 'patient:3'"
+    ).fetchone()[0]
+    store._cache["patient:2"]["rowid"] = other_rowid  # a bug's stale rowid, simulated
+    head = store.head()
+    with pytest.raises(EventStoreError, match="record_state rows moved"):
+        store.append([NewEvent("patient:2", record_event("RecordTransformed"))])
+    assert store.head() == head
+    store.append([NewEvent("patient:2", record_event("RecordTransformed"))])  # reads again
+    assert status_counts(store.connection).totals == {"extracted": 2, "transformed": 1}
