@@ -87,6 +87,10 @@ CREATE TABLE IF NOT EXISTS record_state (
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error_code TEXT
 );
+-- Only the records still to load: a resume finds and counts them without walking the
+-- loaded ones (core.pipeline.pending).
+CREATE INDEX IF NOT EXISTS record_state_pending ON record_state(stream_id)
+    WHERE state IN ('validated', 'loading', 'load_failed');
 CREATE TABLE IF NOT EXISTS run_summary (
     run_id TEXT PRIMARY KEY,
     status TEXT NOT NULL,
