@@ -166,6 +166,13 @@ def fold_record(
     next_state = transition(state, type_)
     if next_state is None:
         raise IllegalTransitionError(stream_id, state, type_)
+    return advance_record(row, stream_id, version, position, next_state, event)
+
+
+def advance_record(
+    row: Row | None, stream_id: str, version: int, position: int, next_state: str, event: Event
+) -> Row:
+    """The record_state row moved to `next_state` by one event whose transition was checked."""
     if row is None:
         entity, _, key = stream_id.partition(":")
         row = {
@@ -265,6 +272,21 @@ class Projector:
 
     def __init__(self, transition: Transition) -> None:
         self.transition = transition
+        # The transition is a pure function of (state, event type): its legal answers are
+        # remembered, so the append loop can look them up (`next_states.get`) instead.
+        self.next_states: dict[tuple[str | None, str], str] = {}
+
+    def next_state(self, stream_id: str, state: str | None, type_: str) -> str:
+        """The state a record event moves `state` to (remembered once legal).
+
+        Raises:
+            IllegalTransitionError: when the event does not follow from that state.
+        """
+        found = self.transition(state, type_)
+        if found is None:
+            raise IllegalTransitionError(stream_id, state, type_)
+        self.next_states[(state, type_)] = found
+        return found
 
     def fold(
         self,

@@ -27,7 +27,7 @@ from events.projections import (
     Projector,
     Row,
     Transition,
-    fold_record,
+    advance_record,
     load_record_states,
 )
 from events.types import AnyEvent, Event, decode
@@ -247,40 +247,15 @@ class EventStore:
             self._cache.clear()
             self._data_version = data_version
         records, others = self._stream_states(events)
-        # Streams' current versions: a record's is in its row (kept up to date by the fold
-        # below); the others' are read only when the batch has any (rare, small batches).
-        versions = {sid: row["version"] for sid, row in records.items()} if others else {}
-        versions.update(self._current_versions(others))
-        values: list[Any] = []  # the rows to insert, flat: EVENT_WIDTH values each
-        put = values.extend
-        # The hot loop: chain_hash() inlined (same bytes; verify() recomputes with it), and a
-        # batch of record events folded into record_state as it goes (the same fold_record
-        # that replay runs, so a rebuild reproduces it).
-        sha256, transition = hashlib.sha256, self._projector.transition
-        tail = f"\x1f{run_id or ''}\x1f{recorded_at}\x1f"
         # One C call encodes the whole batch, one line per event (JSON escapes newlines), as
         # the text stored in `data`; hashed as its UTF-8 bytes.
         datas = encode_lines([new.event for new in events]).decode().split("\n")
-        position = first
-        for new, data in zip(events, datas, strict=False):  # datas ends with an empty line
-            sid, event = new.stream_id, new.event
-            if others:
-                current = versions.get(sid, 0)
-            else:
-                row = records.get(sid)
-                current = row["version"] if row else 0
-            if new.expected_version is not None and new.expected_version != current:
-                raise ConcurrencyError(sid, new.expected_version, current)
-            version = versions[sid] = current + 1
-            position += 1
-            type_ = event.__class__.__name__
-            digest = sha256(
-                f"{position}\x1f{sid}\x1f{version}\x1f{type_}{tail}{data}\x1f{prev_hash}".encode()
-            ).hexdigest()
-            put((position, sid, version, type_, run_id, recorded_at, data, prev_hash, digest))
-            if not others:
-                records[sid] = fold_record(row, sid, version, position, type_, event, transition)
-            prev_hash = digest
+        chain = _Chain(first, prev_hash, run_id, recorded_at)
+        if others:
+            values = chain.link_mixed(events, datas, records, self._current_versions(others))
+        else:
+            values = chain.link_records(events, datas, records, self._projector)
+        position, prev_hash = chain.position, chain.prev_hash
         insert_rows(conn, "INSERT INTO events VALUES", EVENT_WIDTH, values)
         conn.execute(
             "INSERT INTO chain_head (id, position, hash) VALUES (1, ?, ?) "
@@ -361,6 +336,90 @@ class EventStore:
         """The last position and its hash (0 and the genesis hash for an empty store)."""
         found = self._conn.execute("SELECT position, hash FROM chain_head WHERE id = 1").fetchone()
         return (int(found[0]), str(found[1])) if found else (0, GENESIS_HASH)
+
+
+class _Chain:
+    """Links one batch onto the chain: positions, versions, hashes, the rows to insert.
+
+    The loops inline chain_hash() (same bytes; verify() recomputes with it).
+    """
+
+    def __init__(self, first: int, prev_hash: str, run_id: str | None, recorded_at: str) -> None:
+        self.position = first
+        self.prev_hash = prev_hash
+        self.run_id = run_id
+        self.recorded_at = recorded_at
+
+    def link_records(
+        self,
+        events: Sequence[NewEvent],
+        datas: list[str],
+        records: dict[str, Row],
+        projector: Projector,
+    ) -> list[Any]:
+        """A batch of record events, folded into `records` as it goes; the flat rows.
+
+        The fold is replay's (`advance_record` after the checked transition), so a rebuild
+        reproduces it; each stream's version is the one in its row.
+
+        Raises:
+            ConcurrencyError: when a stream is not at its expected version.
+            IllegalTransitionError: when an event does not follow from its record's state.
+        """
+        values: list[Any] = []  # flat: EVENT_WIDTH values per row
+        put, sha256, get = values.extend, hashlib.sha256, records.get
+        known, next_state = projector.next_states.get, projector.next_state
+        run_id, recorded_at, prev_hash = self.run_id, self.recorded_at, self.prev_hash
+        tail, position = f"\x1f{run_id or ''}\x1f{recorded_at}\x1f", self.position
+        for new, data in zip(events, datas, strict=False):  # datas ends with an empty line
+            sid, event = new.stream_id, new.event
+            row = get(sid)
+            state, current = (row["state"], row["version"]) if row is not None else (None, 0)
+            if new.expected_version is not None and new.expected_version != current:
+                raise ConcurrencyError(sid, new.expected_version, current)
+            version, position = current + 1, position + 1
+            type_ = event.__class__.__name__
+            digest = sha256(
+                f"{position}\x1f{sid}\x1f{version}\x1f{type_}{tail}{data}\x1f{prev_hash}".encode()
+            ).hexdigest()
+            put((position, sid, version, type_, run_id, recorded_at, data, prev_hash, digest))
+            moved = known((state, type_)) or next_state(sid, state, type_)
+            records[sid] = advance_record(row, sid, version, position, moved, event)
+            prev_hash = digest
+        self.position, self.prev_hash = position, prev_hash
+        return values
+
+    def link_mixed(
+        self,
+        events: Sequence[NewEvent],
+        datas: list[str],
+        records: dict[str, Row],
+        versions: dict[str, int],
+    ) -> list[Any]:
+        """A batch with run or migration facts (folded afterwards by the projector).
+
+        `versions` holds the other streams' current versions; records' are in their rows.
+
+        Raises:
+            ConcurrencyError: when a stream is not at its expected version.
+        """
+        versions.update({sid: row["version"] for sid, row in records.items()})
+        values: list[Any] = []
+        tail = f"\x1f{self.run_id or ''}\x1f{self.recorded_at}\x1f"
+        for new, data in zip(events, datas, strict=False):
+            sid = new.stream_id
+            current = versions.get(sid, 0)
+            if new.expected_version is not None and new.expected_version != current:
+                raise ConcurrencyError(sid, new.expected_version, current)
+            version = versions[sid] = current + 1
+            self.position += 1
+            type_ = new.event.__class__.__name__
+            head = f"{self.position}\x1f{sid}\x1f{version}\x1f{type_}{tail}"
+            digest = hashlib.sha256(f"{head}{data}\x1f{self.prev_hash}".encode()).hexdigest()
+            row = (self.position, sid, version, type_, self.run_id, self.recorded_at, data)
+            values.extend((*row, self.prev_hash, digest))
+            self.prev_hash = digest
+        return values
 
 
 def _check_stream(stream_id: str, *, is_record_event: bool) -> None:
