@@ -88,9 +88,10 @@ CREATE TABLE IF NOT EXISTS record_state (
     last_error_code TEXT
 );
 -- Only the records still to load: a resume finds and counts them without walking the
--- loaded ones (core.pipeline.pending).
+-- loaded ones (core.pipeline.pending). Spelled with OR, not IN: SQLite evaluates this WHERE
+-- on every write of a row, and an IN list costs a temporary table each time.
 CREATE INDEX IF NOT EXISTS record_state_pending ON record_state(stream_id)
-    WHERE state IN ('validated', 'loading', 'load_failed');
+    WHERE state = 'validated' OR state = 'loading' OR state = 'load_failed';
 CREATE TABLE IF NOT EXISTS run_summary (
     run_id TEXT PRIMARY KEY,
     status TEXT NOT NULL,

@@ -58,7 +58,7 @@ class Blocked(msgspec.Struct, frozen=True):
 # (events.projections): SQLite uses a partial index only when the query's WHERE implies the
 # index's, so every query below says it this way and then reads only pending records, never
 # the loaded ones (a resume at 100,000 patients has 1.2 M of those).
-PENDING_STATES = "state IN ('validated', 'loading', 'load_failed')"
+PENDING_STATES = "(state = 'validated' OR state = 'loading' OR state = 'load_failed')"
 
 
 def _entity_range(entity: str) -> tuple[str, str]:
