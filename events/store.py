@@ -8,6 +8,7 @@ for optimistic concurrency and the projections folded in the same transaction.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sqlite3
@@ -19,7 +20,7 @@ from typing import Any
 import msgspec
 import sqlite_utils
 
-from events.chunks import insert_rows, rows_for_streams
+from events.chunks import ROWS_PER_STATEMENT, rows_for_streams
 from events.errors import ConcurrencyError, CorruptStoreError, EventStoreError, StoreMissingError
 from events.projections import (
     PROJECTION_SCHEMA,
@@ -38,7 +39,7 @@ encode_lines = msgspec.json.Encoder().encode_lines
 SCHEMA_VERSION = "1"
 CACHE_LIMIT = 20_000  # streams whose state is kept in memory between appends
 GENESIS_HASH = "0" * 64
-EVENT_WIDTH = 9  # columns of `events`
+EVENT_BOUND = 5  # values bound per event row: stream_id, version, type, data, hash
 
 EVENTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -256,19 +257,19 @@ class EventStore:
         else:
             values = chain.link_records(events, datas, records, self._projector)
         position, prev_hash = chain.position, chain.prev_hash
-        insert_rows(conn, "INSERT INTO events VALUES", EVENT_WIDTH, values)
+        _insert_events(conn, values, first, chain.first_prev_hash, run_id, recorded_at)
         conn.execute(
             "INSERT INTO chain_head (id, position, hash) VALUES (1, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET position = excluded.position, hash = excluded.hash",
             (position, prev_hash),
         )
         if not others:
-            sid, version = values[1], values[2]  # the first event's stream and version
+            sid, version = values[0], values[1]  # the first event's stream and version
             opening = Applied(first + 1, sid, version, run_id, recorded_at, events[0].event)
             self._projector.write_folded(conn, records, opening, len(events), position)
             written = records
         else:  # run facts among them: the general fold
-            versions_given = values[2::EVENT_WIDTH]
+            versions_given = values[1::EVENT_BOUND]
             applied = [
                 Applied(first + i, new.stream_id, version, run_id, recorded_at, new.event)
                 for i, (new, version) in enumerate(zip(events, versions_given, strict=True), 1)
@@ -338,6 +339,41 @@ class EventStore:
         return (int(found[0]), str(found[1])) if found else (0, GENESIS_HASH)
 
 
+@functools.lru_cache(maxsize=ROWS_PER_STATEMENT)
+def _events_insert_sql(count: int) -> str:
+    """The INSERT of `count` consecutive events, binding what the rows share only once.
+
+    ?1 is the run id, ?2 the time, ?3 the first position (the others follow it) and ?4 the
+    first row's prev_hash; then EVENT_BOUND values per row, whose prev_hash is the previous
+    row's hash parameter.
+    """
+    rows = []
+    for k in range(count):
+        at = 5 + EVENT_BOUND * k  # this row's first parameter
+        prev = "?4" if k == 0 else f"?{at - 1}"
+        sid, version, type_, data, digest = (f"?{at + i}" for i in range(EVENT_BOUND))
+        rows.append(f"(?3 + {k}, {sid}, {version}, {type_}, ?1, ?2, {data}, {prev}, {digest})")
+    return "INSERT INTO events VALUES " + ", ".join(rows)
+
+
+def _insert_events(
+    conn: sqlite3.Connection,
+    values: list[Any],
+    first: int,
+    first_prev_hash: str,
+    run_id: str | None,
+    recorded_at: str,
+) -> None:
+    """Insert a linked batch (EVENT_BOUND values per event) after position `first`."""
+    count = len(values) // EVENT_BOUND
+    for start in range(0, count, ROWS_PER_STATEMENT):
+        rows = min(ROWS_PER_STATEMENT, count - start)
+        prev = first_prev_hash if start == 0 else values[start * EVENT_BOUND - 1]
+        shared = [run_id, recorded_at, first + 1 + start, prev]
+        span = values[start * EVENT_BOUND : (start + rows) * EVENT_BOUND]
+        conn.execute(_events_insert_sql(rows), shared + span)
+
+
 class _Chain:
     """Links one batch onto the chain: positions, versions, hashes, the rows to insert.
 
@@ -346,7 +382,7 @@ class _Chain:
 
     def __init__(self, first: int, prev_hash: str, run_id: str | None, recorded_at: str) -> None:
         self.position = first
-        self.prev_hash = prev_hash
+        self.prev_hash = self.first_prev_hash = prev_hash
         self.run_id = run_id
         self.recorded_at = recorded_at
 
@@ -366,7 +402,7 @@ class _Chain:
             ConcurrencyError: when a stream is not at its expected version.
             IllegalTransitionError: when an event does not follow from its record's state.
         """
-        values: list[Any] = []  # flat: EVENT_WIDTH values per row
+        values: list[Any] = []  # flat: EVENT_BOUND values per row (see _insert_events)
         put, sha256, get = values.extend, hashlib.sha256, records.get
         known, next_state = projector.next_states.get, projector.next_state
         run_id, recorded_at, prev_hash = self.run_id, self.recorded_at, self.prev_hash
@@ -382,7 +418,7 @@ class _Chain:
             digest = sha256(
                 f"{position}\x1f{sid}\x1f{version}\x1f{type_}{tail}{data}\x1f{prev_hash}".encode()
             ).hexdigest()
-            put((position, sid, version, type_, run_id, recorded_at, data, prev_hash, digest))
+            put((sid, version, type_, data, digest))
             moved = known((state, type_)) or next_state(sid, state, type_)
             records[sid] = advance_record(row, sid, version, position, moved, event)
             prev_hash = digest
@@ -416,8 +452,7 @@ class _Chain:
             type_ = new.event.__class__.__name__
             head = f"{self.position}\x1f{sid}\x1f{version}\x1f{type_}{tail}"
             digest = hashlib.sha256(f"{head}{data}\x1f{self.prev_hash}".encode()).hexdigest()
-            row = (self.position, sid, version, type_, self.run_id, self.recorded_at, data)
-            values.extend((*row, self.prev_hash, digest))
+            values.extend((sid, version, type_, data, digest))
             self.prev_hash = digest
         return values
 
