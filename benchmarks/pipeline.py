@@ -24,7 +24,8 @@ that its peak RSS (os.wait4) is its own:
 kill left it (ferry.db with its -wal/-shm, ferry.toml, mapping.toml, ...), a snapshot of the
 sandbox's SQLite file and the export (hard links); with several sizes, DIR/<patients>.
 `--resume-from DIR [--repeat N]` then times only the restart, N times, each on fresh copies
-of the work directory and the sandbox file (the workdir retargeted at a new sandbox):
+of the work directory and the sandbox file (the workdir retargeted at a new sandbox), the
+copied ferry.db read once first as it is hot right after a real kill (`--cold`: not read):
 
     .venv/bin/python benchmarks/pipeline.py --patients 5000 --phases resume --keep /tmp/k5
     .venv/bin/python benchmarks/pipeline.py --resume-from /tmp/k5 --repeat 3
@@ -340,6 +341,13 @@ def save_killed(workdir: Path, sandbox_db: Path, keep: Path, counts: tuple[int, 
     (keep / "killed.json").write_text(json.dumps(facts), encoding="utf-8")
 
 
+def _read_through(paths: Iterator[Path]) -> None:
+    for path in paths:
+        with path.open("rb") as data:
+            while data.read(1 << 24):
+                pass
+
+
 def _set_source(workdir: Path, export: Path) -> None:
     config = workdir / "ferry.toml"
     lines = [
@@ -349,8 +357,12 @@ def _set_source(workdir: Path, export: Path) -> None:
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def resume_from(kept: Path, repeat: int) -> list[dict[str, Any]]:
-    """Time the restart on fresh copies of a kept killed state, `repeat` times."""
+def resume_from(kept: Path, repeat: int, *, warm: bool = True) -> list[dict[str, Any]]:
+    """Time the restart on fresh copies of a kept killed state, `repeat` times.
+
+    With `warm`, the copied store is read once first: right after a kill it is in the page
+    cache (the killed run was writing it), while a copy of several GB may have been evicted.
+    """
     facts = json.loads((kept / "killed.json").read_text(encoding="utf-8"))
     results = []
     for _ in range(repeat):
@@ -359,6 +371,8 @@ def resume_from(kept: Path, repeat: int) -> list[dict[str, Any]]:
             workdir = scratch / "workdir"
             shutil.copytree(kept / "workdir", workdir)
             shutil.copyfile(kept / "sandbox.db", scratch / "sandbox.db")
+            if warm:
+                _read_through(workdir.glob("ferry.db*"))
             with sandbox(scratch / "sandbox.db") as url:
                 retarget(workdir, url)
                 figures = {**facts, **restart(workdir, url)}
@@ -476,6 +490,9 @@ def main() -> None:
         "--resume-from", type=Path, default=None, help="only time restarts of a --keep state"
     )
     parser.add_argument("--repeat", type=int, default=3, help="restarts with --resume-from")
+    parser.add_argument(
+        "--cold", action="store_true", help="--resume-from: do not read the copied store first"
+    )
     parser.add_argument("--local-child", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.local_child is not None:
@@ -483,7 +500,7 @@ def main() -> None:
         return
     if args.resume_from is not None:
         print(f"restarts of the killed state in {args.resume_from}:", flush=True)
-        results: list[Any] = resume_from(args.resume_from, args.repeat)
+        results: list[Any] = resume_from(args.resume_from, args.repeat, warm=not args.cold)
         if args.json is not None:
             args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
         return
