@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import re
+import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -115,6 +116,19 @@ def classify(response: httpx.Response, *, record_id: str | None, key_env: str) -
     return kind(text, status=status, field=field, record_id=record_id)
 
 
+def _tls_context(url: str) -> ssl.SSLContext | bool:
+    """httpx's default verification for https; for plain http a context that trusts nothing.
+
+    httpx builds its TLS context (loading certifi's bundle, ~0.1 s) when the client is made,
+    even for an http:// base URL that never uses it. An empty PROTOCOL_TLS_CLIENT context
+    still requires a verified certificate and hostname, so any TLS it ever meets fails
+    closed instead of being weakened; https keeps httpx's own default.
+    """
+    if url.lower().startswith("http://"):
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    return True
+
+
 class Http:
     """The httpx session plus the request loop; holds the API key privately."""
 
@@ -142,6 +156,7 @@ class Http:
             headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
             timeout=httpx.Timeout(settings.timeout_s),
             transport=transport,
+            verify=_tls_context(settings.url),
         )
         self.requests = 0
         self.throttled = 0
