@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 import sqlite_utils
 
-from events.chunks import ROWS_PER_STATEMENT, rows_for_streams
+from events.chunks import ROWS_PER_STATEMENT, rows_for_streams, rows_per_statement
 from events.errors import ConcurrencyError, CorruptStoreError, EventStoreError, StoreMissingError
 from events.projections import (
     PROJECTION_SCHEMA,
@@ -366,8 +366,9 @@ def _insert_events(
 ) -> None:
     """Insert a linked batch (EVENT_BOUND values per event) after position `first`."""
     count = len(values) // EVENT_BOUND
-    for start in range(0, count, ROWS_PER_STATEMENT):
-        rows = min(ROWS_PER_STATEMENT, count - start)
+    per = rows_per_statement(conn, EVENT_BOUND, shared=4)
+    for start in range(0, count, per):
+        rows = min(per, count - start)
         prev = first_prev_hash if start == 0 else values[start * EVENT_BOUND - 1]
         shared = [run_id, recorded_at, first + 1 + start, prev]
         span = values[start * EVENT_BOUND : (start + rows) * EVENT_BOUND]

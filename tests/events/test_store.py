@@ -208,3 +208,21 @@ def test_a_row_written_through_a_wrong_rowid_aborts_the_batch(store: EventStore)
     assert store.head() == head
     store.append([NewEvent("patient:2", record_event("RecordTransformed"))])  # reads again
     assert status_counts(store.connection).totals == {"extracted": 2, "transformed": 1}
+
+
+@pytest.mark.parametrize("limit", [999, 60], ids=["sqlite-before-3.32", "tiny"])
+def test_big_batches_fit_the_parameter_limit_of_older_sqlite(
+    store: EventStore, tmp_path: Path, limit: int
+) -> None:
+    # Events and record rows go in as multi-row statements; where SQLite allows fewer bound
+    # parameters (999 before 3.32), they are split smaller and the result is the same.
+    store.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, limit)
+    keys = [str(key) for key in range(1, 451)]
+    store.append([_extracted(key) for key in keys], run_id="r1")
+    store.append([NewEvent(f"patient:{key}", record_event("RecordTransformed")) for key in keys])
+    assert store.head()[0] == 900
+    assert verify_chain(store.connection).is_ok
+    assert status_counts(store.connection).totals == {"transformed": 450}
+    rebuilt = tmp_path / "rebuilt.db"
+    replay(store.connection, rebuilt, Lifecycle().next_state)
+    assert compare_projections(store.connection, rebuilt) == []
