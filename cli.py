@@ -8,15 +8,13 @@ stderr and exit code 1 or 2, never a traceback.
 
 from __future__ import annotations
 
-import csv
 import os
 import sqlite3
 import sys
-import tempfile
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import msgspec
@@ -25,11 +23,10 @@ from rich.table import Table
 
 from core.clock import isoformat_utc
 from core.errors import FerryError
-from core.lifecycle import Lifecycle
-from events.audit import compare_projections, replay, verify_chain
 from events.errors import EventStoreError
-from events.queries import EventFilter, list_events, position_at, status_counts
-from events.store import EventStore, StoredEvent
+
+if TYPE_CHECKING:  # imported where used: `ferry --help` need not load the store
+    from events.store import EventStore, StoredEvent
 
 
 def _version() -> str:
@@ -92,6 +89,9 @@ def main(argv: list[str] | None = None) -> Any:
 
 def _open_store(context: Context) -> EventStore:
     """The work directory's store; a clear error when it is missing or not a store."""
+    from core.lifecycle import Lifecycle
+    from events.store import EventStore
+
     return EventStore.open(context.store_path, transition=Lifecycle().next_state, create=False)
 
 
@@ -114,6 +114,7 @@ def _instant_option(value: str | None) -> str | None:
 def status_command(context: Context, as_json: bool) -> None:
     """Records per entity and state, the runs, failures, and what to do next."""
     from core.status import advise
+    from events.queries import status_counts
 
     with _open_store(context) as store:
         counts = status_counts(store.connection)
@@ -191,6 +192,10 @@ def events_list_command(
     fmt: str,
 ) -> None:
     """List events in log order, filtered."""
+    import csv
+
+    from events.queries import EventFilter, list_events
+
     where = EventFilter(
         stream_id=stream_id,
         type=type_,
@@ -239,6 +244,8 @@ _EVENT_COLUMNS = (
 @pass_context
 def events_verify_command(context: Context) -> None:
     """Recompute the hash chain; print OK or the first bad position (exit 1)."""
+    from events.audit import verify_chain
+
     with _open_store(context) as store:
         report = verify_chain(store.connection)
     if report.is_ok:
@@ -262,6 +269,12 @@ def replay_command(
     context: Context, until: str | None, check: bool, out: Path | None, as_json: bool
 ) -> None:
     """Rebuild the projections from the log, up to a point; show or check them."""
+    import tempfile
+
+    from core.lifecycle import Lifecycle
+    from events.audit import compare_projections, replay
+    from events.queries import position_at, status_counts
+
     if check and until is not None:
         raise click.UsageError("--check compares the whole log with the live state; drop --until")
     with _open_store(context) as store, tempfile.TemporaryDirectory() as tmp:
@@ -841,7 +854,9 @@ def map_confirm(context: Context, user: str | None) -> None:
     """Record MappingConfirmed (file hash, user, time) for the work dir's mapping.toml."""
     import getpass
 
+    from core.lifecycle import Lifecycle
     from core.mapping.gate import confirm_mapping
+    from events.store import EventStore
 
     who = user or getpass.getuser()
     context.workdir.mkdir(parents=True, exist_ok=True)
@@ -1039,9 +1054,6 @@ def _execute(context: Context, request: Any, overrides: dict[str, Any]) -> Any:
     """Run a request with progress bars and Ctrl-C handling; write and print its report."""
     import anyio
 
-    from core.reports.files import write_private
-    from core.reports.run_report import render_run_report, run_facts, store_facts
-
     session = _session(context, **overrides)
     console = Console(stderr=True)
     progress = _RichProgress(console)
@@ -1050,6 +1062,10 @@ def _execute(context: Context, request: Any, overrides: dict[str, Any]) -> Any:
             result = anyio.run(
                 lambda: session.run(request, progress=progress, should_stop=lambda: stop.requested)
             )
+        # Imported after the run: a resumed run's first request need not wait for them.
+        from core.reports.files import write_private
+        from core.reports.run_report import render_run_report, run_facts, store_facts
+
         facts = store_facts(session.workspace.store.connection, result.run_id)
         report = render_run_report(run_facts(result), facts)
         path = write_private(session.workspace.reports / f"run-{result.run_id}.md", report)
