@@ -14,6 +14,7 @@ errors, so nothing above this module sees httpx. Rules (reference twenty-api.md 
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import ssl
@@ -116,15 +117,21 @@ def classify(response: httpx.Response, *, record_id: str | None, key_env: str) -
     return kind(text, status=status, field=field, record_id=record_id)
 
 
-def _tls_context(url: str) -> ssl.SSLContext | bool:
-    """httpx's default verification for https; for plain http a context that trusts nothing.
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
+
+
+def tls_context(url: str, environ: Mapping[str, str]) -> ssl.SSLContext | bool:
+    """The client's TLS verification: httpx's default, or for plain http a context trusting none.
 
     httpx builds its TLS context (loading certifi's bundle, ~0.1 s) when the client is made,
     even for an http:// base URL that never uses it. An empty PROTOCOL_TLS_CLIENT context
     still requires a verified certificate and hostname, so any TLS it ever meets fails
-    closed instead of being weakened; https keeps httpx's own default.
+    closed instead of being weakened. With a proxy in the environment httpx reads (`environ`
+    is os.environ; the proxy may itself be reached over TLS) and for https, httpx's own
+    default is kept.
     """
-    if url.lower().startswith("http://"):
+    proxied = any(name in {key.lower() for key in environ} for name in _PROXY_VARIABLES)
+    if url.lower().startswith("http://") and not proxied:
         return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     return True
 
@@ -156,7 +163,7 @@ class Http:
             headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
             timeout=httpx.Timeout(settings.timeout_s),
             transport=transport,
-            verify=_tls_context(settings.url),
+            verify=tls_context(settings.url, os.environ),
         )
         self.requests = 0
         self.throttled = 0
