@@ -378,7 +378,7 @@ def _insert_events(
 class _Chain:
     """Links one batch onto the chain: positions, versions, hashes, the rows to insert.
 
-    The loops inline chain_hash() (same bytes; verify() recomputes with it).
+    The record loop inlines chain_hash() (same bytes; verify() recomputes with it).
     """
 
     def __init__(self, first: int, prev_hash: str, run_id: str | None, recorded_at: str) -> None:
@@ -442,7 +442,6 @@ class _Chain:
         """
         versions.update({sid: row["version"] for sid, row in records.items()})
         values: list[Any] = []
-        tail = f"\x1f{self.run_id or ''}\x1f{self.recorded_at}\x1f"
         for new, data in zip(events, datas, strict=False):
             sid = new.stream_id
             current = versions.get(sid, 0)
@@ -451,8 +450,16 @@ class _Chain:
             version = versions[sid] = current + 1
             self.position += 1
             type_ = new.event.__class__.__name__
-            head = f"{self.position}\x1f{sid}\x1f{version}\x1f{type_}{tail}"
-            digest = hashlib.sha256(f"{head}{data}\x1f{self.prev_hash}".encode()).hexdigest()
+            digest = chain_hash(
+                self.position,
+                sid,
+                version,
+                type_,
+                self.run_id,
+                self.recorded_at,
+                data.encode(),
+                self.prev_hash,
+            )
             values.extend((sid, version, type_, data, digest))
             self.prev_hash = digest
         return values
