@@ -74,7 +74,12 @@ RUN_SUMMARY_COLUMNS = (
     "last_position",
 )
 
-PROJECTION_SCHEMA = """
+# The records still to load, as SQL: the condition of the partial index below. SQLite uses a
+# partial index only for queries whose WHERE contains this very condition, so the queries
+# that want it (core.pipeline.pending) use this constant.
+PENDING_CONDITION = "(state = 'validated' OR state = 'loading' OR state = 'load_failed')"
+
+PROJECTION_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS record_state (
     stream_id TEXT PRIMARY KEY,
     entity TEXT NOT NULL,
@@ -91,7 +96,7 @@ CREATE TABLE IF NOT EXISTS record_state (
 -- loaded ones (core.pipeline.pending). Spelled with OR, not IN: SQLite evaluates this WHERE
 -- on every write of a row, and an IN list costs a temporary table each time.
 CREATE INDEX IF NOT EXISTS record_state_pending ON record_state(stream_id)
-    WHERE state = 'validated' OR state = 'loading' OR state = 'load_failed';
+    WHERE {PENDING_CONDITION};
 CREATE TABLE IF NOT EXISTS run_summary (
     run_id TEXT PRIMARY KEY,
     status TEXT NOT NULL,

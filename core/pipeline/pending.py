@@ -24,6 +24,7 @@ import msgspec
 from core.identity import destination_id
 from core.loader import LinkIntent, LoadItem
 from events.chunks import rows_for_streams
+from events.projections import PENDING_CONDITION
 from events.queries import latest_events, record_states
 from events.types import LoadRequested, RecordTransformed
 
@@ -54,11 +55,10 @@ class Blocked(msgspec.Struct, frozen=True):
     parent_state: str | None
 
 
-# The pending states, written exactly as in the partial index `record_state_pending`
-# (events.projections): SQLite uses a partial index only when the query's WHERE implies the
-# index's, so every query below says it this way and then reads only pending records, never
-# the loaded ones (a resume at 100,000 patients has 1.2 M of those).
-PENDING_STATES = "(state = 'validated' OR state = 'loading' OR state = 'load_failed')"
+# The pending states, as the partial index `record_state_pending` says them: every query
+# below uses it, so SQLite reads only pending records through that index, never the loaded
+# ones (a resume at 100,000 patients has 1.2 M of those).
+PENDING_STATES = PENDING_CONDITION
 
 
 def _entity_range(entity: str) -> tuple[str, str]:
