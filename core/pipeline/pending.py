@@ -55,12 +55,6 @@ class Blocked(msgspec.Struct, frozen=True):
     parent_state: str | None
 
 
-# The pending states, as the partial index `record_state_pending` says them: every query
-# below uses it, so SQLite reads only pending records through that index, never the loaded
-# ones (a resume at 100,000 patients has 1.2 M of those).
-PENDING_STATES = PENDING_CONDITION
-
-
 def _entity_range(entity: str) -> tuple[str, str]:
     # Stream ids are `<entity>:<key>`: the PK range [entity:, entity;) holds exactly them.
     return f"{entity}:", f"{entity};"
@@ -70,9 +64,11 @@ def _pending_rows(
     conn: sqlite3.Connection, entity: str, after: str, limit: int, retry_all_failed: bool
 ) -> list[tuple[str, str, int, str | None, str | None]]:
     low, high = _entity_range(entity)
+    # PENDING_CONDITION is the partial index's own condition: SQLite reads only pending
+    # records through it, never the loaded ones (1.2 M of them at 100,000 patients).
     rows = conn.execute(
         "SELECT stream_id, state, version, destination_id, last_error_code FROM record_state "
-        f"WHERE stream_id >= ? AND stream_id < ? AND stream_id > ? AND {PENDING_STATES} "
+        f"WHERE stream_id >= ? AND stream_id < ? AND stream_id > ? AND {PENDING_CONDITION} "
         "ORDER BY stream_id LIMIT ?",
         (low, high, after, limit),
     ).fetchall()
@@ -85,7 +81,7 @@ def _pending_rows(
 
 def has_pending(conn: sqlite3.Connection) -> bool:
     """Whether any record waits to be loaded (or reconciled) from an earlier run."""
-    row = conn.execute(f"SELECT 1 FROM record_state WHERE {PENDING_STATES} LIMIT 1").fetchone()
+    row = conn.execute(f"SELECT 1 FROM record_state WHERE {PENDING_CONDITION} LIMIT 1").fetchone()
     return row is not None
 
 
@@ -94,7 +90,7 @@ def count_pending(conn: sqlite3.Connection, entity: str) -> int:
     low, high = _entity_range(entity)
     found = conn.execute(
         "SELECT COUNT(*) FROM record_state WHERE stream_id >= ? AND stream_id < ? "
-        f"AND {PENDING_STATES}",
+        f"AND {PENDING_CONDITION}",
         (low, high),
     ).fetchone()
     return int(found[0])

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from core.lifecycle import Lifecycle
-from core.pipeline.pending import PENDING_STATES, count_pending, has_pending, pending
+from core.pipeline.pending import count_pending, has_pending, pending
+from events.projections import PENDING_CONDITION
 from events.store import EventStore, NewEvent
 from events.types import (
     LoadFailed,
@@ -125,5 +126,5 @@ def test_the_index_holds_only_pending_records(tmp_path: Path) -> None:
     # Opened again (as a resume does): the index is there and its rows are the pending ones.
     with EventStore.open(tmp_path / "ferry.db", transition=Lifecycle().next_state) as store:
         sql = "SELECT stream_id FROM record_state INDEXED BY record_state_pending WHERE {}"
-        indexed = store.connection.execute(sql.format(PENDING_STATES)).fetchall()
+        indexed = store.connection.execute(sql.format(PENDING_CONDITION)).fetchall()
     assert [r[0] for r in indexed] == [f"patient:{i:03d}" for i in range(30, 60)]
