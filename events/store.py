@@ -20,6 +20,7 @@ from typing import Any
 import msgspec
 import sqlite_utils
 
+from events.checkpoint import Checkpointer
 from events.chunks import ROWS_PER_STATEMENT, rows_for_streams, rows_per_statement
 from events.errors import ConcurrencyError, CorruptStoreError, EventStoreError, StoreMissingError
 from events.projections import (
@@ -132,9 +133,14 @@ class EventStore:
     """An open event store; one writer connection, safe to share across coroutines of a thread."""
 
     def __init__(
-        self, conn: sqlite3.Connection, transition: Transition, now: Callable[[], datetime]
+        self,
+        conn: sqlite3.Connection,
+        transition: Transition,
+        now: Callable[[], datetime],
+        checkpointer: Checkpointer | None = None,
     ) -> None:
         self._conn = conn
+        self._checkpointer = checkpointer
         self._db = sqlite_utils.Database(conn)
         self._projector = Projector(transition)
         self._now = now
@@ -173,11 +179,11 @@ class EventStore:
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA busy_timeout=10000")
             conn.execute("PRAGMA cache_size=-32768")  # 32 MB: projections update in place
-            conn.execute("PRAGMA wal_autocheckpoint=8192")  # fewer, larger checkpoints
             cls._ensure_schema(conn, path)
+            checkpointer = Checkpointer(path, conn)  # the WAL is copied back off the writer
         except sqlite3.DatabaseError as error:
             raise CorruptStoreError(f"{path} is not a usable Ferry store ({error})") from error
-        return cls(conn, transition, now)
+        return cls(conn, transition, now, checkpointer)
 
     @staticmethod
     def _ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
@@ -205,7 +211,9 @@ class EventStore:
         return self._db
 
     def close(self) -> None:
-        """Close the connection."""
+        """Stop the background checkpoint, then close the connection."""
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self._conn.close()
 
     def __enter__(self) -> EventStore:
@@ -227,18 +235,21 @@ class EventStore:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            positions = self._append_locked(events, run_id, recorded_at)
+            positions, rows = self._append_locked(events, run_id, recorded_at)
             conn.execute("COMMIT")
         except BaseException:
             self._cache.clear()
             self._cache_head = -1
             conn.execute("ROLLBACK")
             raise
+        if self._checkpointer is not None:
+            self._checkpointer.after_commit(rows)
         return positions
 
     def _append_locked(
         self, events: Sequence[NewEvent], run_id: str | None, recorded_at: str
-    ) -> list[int]:
+    ) -> tuple[list[int], int]:
+        """Link, insert and fold a batch; its positions and the number of rows written."""
         conn = self._conn
         head = conn.execute("SELECT position, hash FROM chain_head WHERE id = 1").fetchone()
         first, prev_hash = (head[0], head[1]) if head else (0, GENESIS_HASH)
@@ -276,7 +287,7 @@ class EventStore:
             ]
             written = self._projector.fold(conn, applied, records)
         self._remember(written, position)
-        return list(range(first + 1, position + 1))
+        return list(range(first + 1, position + 1)), len(events) + len(written)
 
     def _stream_states(self, events: Sequence[NewEvent]) -> tuple[dict[str, Row], set[str]]:
         """The batch's record rows (cache first) and its other (migration, run) streams."""

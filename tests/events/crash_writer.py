@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from core.lifecycle import Lifecycle
+from events import checkpoint
 from events.store import EventStore, NewEvent
 from events.types import RecordExtracted, RecordTransformed, RunStarted
 
@@ -43,6 +44,8 @@ def batch(i: int) -> list[NewEvent]:
 
 
 def main(path: Path) -> None:
+    # Background checkpoints every few batches, so that kills land during them too.
+    checkpoint.CHECKPOINT_ROWS = 200
     store = EventStore.open(path, transition=Lifecycle().next_state)
     done = store.connection.execute(
         "SELECT COUNT(DISTINCT json_extract(data, '$.source_file')) FROM events "
