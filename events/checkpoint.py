@@ -11,9 +11,11 @@ another thread, whose own connection copies the log while the writer goes on app
 A PASSIVE checkpoint never blocks the writer or any reader. It copies the frames that were
 in the log when it started; the log can start over only once every frame has been copied,
 which the writer's next transaction then does. Because the writer keeps appending while the
-copy runs, the writer itself copies that short tail after the background copy is done
-(`after_commit`), so the log starts over and stays bounded. Either way a checkpoint is safe
-at any instant: if the process dies mid-copy, the log still holds every committed page.
+copy runs, the thread copies again what came in meanwhile (a few passes, shorter each
+time), and the writer copies whatever tail is still left once the thread is done
+(`after_commit`; usually nothing), so the log starts over and stays bounded. A checkpoint
+is safe at any instant: if the process dies mid-copy, the log still holds every committed
+page.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from pathlib import Path
 # Rows (events and projection rows) written between two background checkpoints: about
 # 10 MB of log in the pipeline's shapes.
 CHECKPOINT_ROWS = 20_000
+# Copies per hand-off: each copies what the writer committed during the previous one (less
+# and less), so the writer is seldom left with a tail to copy itself.
+CATCH_UP_PASSES = 4
 # What the writer falls back to if the background checkpoint fails: SQLite's own.
 INLINE_AUTOCHECKPOINT = 8192  # pages
 
@@ -97,7 +102,10 @@ class Checkpointer:
                 self._wanted.wait()
                 if self._stopping:
                     return
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                for _ in range(CATCH_UP_PASSES):  # then what was committed during the copy
+                    busy, log, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if busy or copied >= log:
+                        break
                 self.checkpoints += 1
                 self._wanted.clear()
                 self._finished.set()
