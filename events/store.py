@@ -290,16 +290,23 @@ class EventStore:
         return list(range(first + 1, position + 1)), len(events) + len(written)
 
     def _stream_states(self, events: Sequence[NewEvent]) -> tuple[dict[str, Row], set[str]]:
-        """The batch's record rows (cache first) and its other (migration, run) streams."""
-        record_ids = {new.stream_id for new in events if new.event.is_record_event}
-        others = {new.stream_id for new in events if not new.event.is_record_event}
-        for sid in others:
-            _check_stream(sid, is_record_event=False)
+        """The batch's record rows (cache first) and its other (migration, run) streams.
+
+        Streams are told apart by their ids (`<entity>:<key>` for records) in one pass over
+        the batch; whether each event suits its stream is checked as it is linked (_Chain).
+        """
         cache = self._cache
-        records = {sid: cache[sid] for sid in record_ids if sid in cache}
-        missing = record_ids - records.keys()
-        for sid in missing:  # cached streams were checked when they were first written
-            _check_stream(sid, is_record_event=True)
+        records: dict[str, Row] = {}
+        missing: list[str] = []
+        others: set[str] = set()
+        for sid in {new.stream_id for new in events}:
+            row = cache.get(sid)
+            if row is not None:
+                records[sid] = row
+            elif _is_record_stream(sid):
+                missing.append(sid)
+            else:
+                others.add(sid)
         if missing:
             records.update(load_record_states(self._conn, missing))
         return records, others
@@ -416,7 +423,7 @@ class _Chain:
         """
         values: list[Any] = []  # flat: EVENT_BOUND values per row (see _insert_events)
         put, sha256, get = values.extend, hashlib.sha256, records.get
-        known, next_state = projector.next_states.get, projector.next_state
+        known = projector.next_states.get
         run_id, recorded_at, prev_hash = self.run_id, self.recorded_at, self.prev_hash
         tail, position = f"\x1f{run_id or ''}\x1f{recorded_at}\x1f", self.position
         for new, data in zip(events, datas, strict=False):  # datas ends with an empty line
@@ -431,7 +438,7 @@ class _Chain:
                 f"{position}\x1f{sid}\x1f{version}\x1f{type_}{tail}{data}\x1f{prev_hash}".encode()
             ).hexdigest()
             put((sid, version, type_, data, digest))
-            moved = known((state, type_)) or next_state(sid, state, type_)
+            moved = known((state, type_)) or _first_transition(projector, sid, state, event)
             records[sid] = advance_record(row, sid, version, position, moved, event)
             prev_hash = digest
         self.position, self.prev_hash = position, prev_hash
@@ -455,6 +462,7 @@ class _Chain:
         values: list[Any] = []
         for new, data in zip(events, datas, strict=False):
             sid = new.stream_id
+            _check_stream(sid, is_record_event=new.event.is_record_event)
             current = versions.get(sid, 0)
             if new.expected_version is not None and new.expected_version != current:
                 raise ConcurrencyError(sid, new.expected_version, current)
@@ -476,17 +484,32 @@ class _Chain:
         return values
 
 
+def _is_record_stream(stream_id: str) -> bool:
+    """Whether the id names a record's stream, `<entity>:<key>` (not `migration`, `run:<id>`)."""
+    entity, sep, key = stream_id.partition(":")
+    return bool(sep and entity and key and entity != "run")
+
+
 def _check_stream(stream_id: str, *, is_record_event: bool) -> None:
     """Record events go to `<entity>:<key>` streams; the others to `migration` or `run:<id>`.
 
     Raises:
         EventStoreError: when an event is aimed at the wrong kind of stream.
     """
-    entity, sep, key = stream_id.partition(":")
-    is_record_stream = bool(sep and entity and key and entity != "run")
-    if is_record_event != is_record_stream:
+    if is_record_event != _is_record_stream(stream_id):
         kind = "record" if is_record_event else "migration or run"
         raise EventStoreError(f"a {kind} event cannot go to stream {stream_id!r}")
+
+
+def _first_transition(projector: Projector, stream_id: str, state: str | None, event: Event) -> str:
+    """A transition the append loop has not met yet, once the event is known to suit the stream.
+
+    Raises:
+        EventStoreError: when a migration or run event is aimed at a record's stream.
+        IllegalTransitionError: when the event does not follow from the record's state.
+    """
+    _check_stream(stream_id, is_record_event=event.is_record_event)
+    return projector.next_state(stream_id, state, type(event).__name__)
 
 
 def stored_from_row(row: tuple[Any, ...]) -> StoredEvent:
