@@ -38,16 +38,22 @@ def rows_per_statement(conn: sqlite3.Connection, width: int, shared: int = 0) ->
 
 
 def insert_rows(
-    conn: sqlite3.Connection, head: str, width: int, values: Sequence[Any], tail: str = ""
+    conn: sqlite3.Connection,
+    head: str,
+    width: int,
+    values: Sequence[Any],
+    tail: str = "",
+    row: str = "",
 ) -> None:
     """Insert rows given as one flat list of `width` values each, many rows per statement.
 
     `head` is the statement up to `VALUES` (e.g. `INSERT INTO t (a, b) VALUES`) and `tail`
     what follows the rows (e.g. an `ON CONFLICT` clause). Full groups of rows (up to
     ROWS_PER_STATEMENT, within SQLite's parameter limit) share one prepared statement; the rest
-    go through `executemany`.
+    go through `executemany`. `row` is one row's VALUES tuple with `width` parameters, when
+    it is not plain `(?, ?, …)`.
     """
-    one = "(" + ",".join("?" * width) + ")"
+    one = row or "(" + ",".join("?" * width) + ")"
     per = rows_per_statement(conn, width)
     group = per * width
     whole = len(values) - len(values) % group

@@ -55,7 +55,17 @@ RECORD_STATE_COLUMNS = (
 # (both fixed for a stream). The WHERE makes a row whose rowid belongs to another stream a
 # no-op, which the caller detects by counting the changes.
 _CHANGING = tuple(c for c in RECORD_STATE_COLUMNS if c not in ("stream_id", "entity"))
+# A row dict holds NULL_VALUE (0) where its column is NULL, and the statements turn it back
+# with NULLIF(?, 0): Python's sqlite3 binds None through its adapter protocol (~1 µs per
+# value, a fifth of an upsert's cost) but an int directly. These columns only ever hold text.
+NULL_VALUE = 0
+_NULLABLE = ("content_hash", "destination_id", "last_error_code")
 _RECORD_STATE_HEAD = f"INSERT INTO record_state (rowid, {', '.join(RECORD_STATE_COLUMNS)}) VALUES"
+_RECORD_STATE_ROW = (
+    "(?, "
+    + ", ".join("NULLIF(?, 0)" if c in _NULLABLE else "?" for c in RECORD_STATE_COLUMNS)
+    + ")"
+)
 _RECORD_STATE_TAIL = (
     "ON CONFLICT(rowid) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _CHANGING)
@@ -145,7 +155,7 @@ def load_record_states(conn: sqlite3.Connection, stream_ids: Iterable[str]) -> d
     Each row also carries its `rowid`, so that writing it back in the same transaction (or
     while no other connection has written: see EventStore) goes straight to it.
     """
-    cols = ", ".join(RECORD_STATE_COLUMNS)
+    cols = ", ".join(f"IFNULL({c}, 0)" if c in _NULLABLE else c for c in RECORD_STATE_COLUMNS)
     sql = f"SELECT rowid, {cols} FROM record_state WHERE stream_id IN ({{marks}})"
     names = ("rowid", *RECORD_STATE_COLUMNS)
     return {
@@ -185,10 +195,10 @@ def advance_record(
             "stream_id": stream_id,
             "entity": entity,
             "source_key": key,
-            "content_hash": None,
-            "destination_id": None,
+            "content_hash": NULL_VALUE,
+            "destination_id": NULL_VALUE,
             "attempts": 0,
-            "last_error_code": None,
+            "last_error_code": NULL_VALUE,
         }
     row["state"] = next_state
     row["version"] = version
@@ -203,7 +213,7 @@ def _on_extracted(row: Row, event: Any) -> None:
     row["content_hash"] = event.content_hash
     row["source_key"] = event.source_key
     row["attempts"] = 0
-    row["last_error_code"] = None
+    row["last_error_code"] = NULL_VALUE
 
 
 def _on_load_requested(row: Row, event: Any) -> None:
@@ -213,7 +223,7 @@ def _on_load_requested(row: Row, event: Any) -> None:
 
 def _on_landed(row: Row, event: Any) -> None:
     row["destination_id"] = event.destination_id
-    row["last_error_code"] = None
+    row["last_error_code"] = NULL_VALUE
 
 
 def _on_load_failed(row: Row, event: Any) -> None:
@@ -401,7 +411,14 @@ class Projector:
                 row["rowid"] = rowid
         before = conn.total_changes
         values = list(chain.from_iterable(map(_RECORD_STATE_VALUES, records.values())))
-        insert_rows(conn, _RECORD_STATE_HEAD, _RECORD_STATE_WIDTH, values, _RECORD_STATE_TAIL)
+        insert_rows(
+            conn,
+            _RECORD_STATE_HEAD,
+            _RECORD_STATE_WIDTH,
+            values,
+            _RECORD_STATE_TAIL,
+            _RECORD_STATE_ROW,
+        )
         if conn.total_changes - before != len(records):
             raise EventStoreError("record_state rows moved under this writer; nothing was written")
         _upsert(conn, "run_summary", RUN_SUMMARY_COLUMNS, runs.values())

@@ -173,6 +173,24 @@ def test_record_state_keeps_what_resume_needs(store: EventStore) -> None:
     assert row[5] and row[6] == "ab" * 32
 
 
+@pytest.mark.parametrize("cached", [True, False], ids=["rows-from-cache", "rows-read-back"])
+def test_columns_without_a_value_are_null(
+    store: EventStore, store_path: Path, cached: bool
+) -> None:
+    # The append binds a placeholder for "no value" (events.projections.NULL_VALUE) that the
+    # statement turns back into NULL; auditors and resume must see NULL, never the placeholder.
+    store.append([_extracted("1")])
+    if not cached:  # another writer makes the store read the row back from the table
+        with sqlite3.connect(store_path) as other:
+            other.execute("INSERT INTO store_meta VALUES ('touched', '1')")
+    store.append([NewEvent("patient:1", record_event("RecordTransformed"))])
+    kinds = store.connection.execute(
+        "SELECT typeof(destination_id), typeof(last_error_code), typeof(content_hash) "
+        "FROM record_state WHERE stream_id = 'patient:1'"
+    ).fetchone()
+    assert kinds == ("null", "null", "text")
+
+
 def test_rows_renumbered_by_another_connection_are_not_written_through_stale_rowids(
     store: EventStore, store_path: Path, tmp_path: Path
 ) -> None:
