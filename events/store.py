@@ -25,6 +25,8 @@ from events.chunks import ROWS_PER_STATEMENT, rows_for_streams, rows_per_stateme
 from events.errors import ConcurrencyError, CorruptStoreError, EventStoreError, StoreMissingError
 from events.projections import (
     PROJECTION_SCHEMA,
+    STATE,
+    VERSION,
     Applied,
     Projector,
     Row,
@@ -429,7 +431,7 @@ class _Chain:
         for new, data in zip(events, datas, strict=False):  # datas ends with an empty line
             sid, event = new.stream_id, new.event
             row = get(sid)
-            state, current = (row["state"], row["version"]) if row is not None else (None, 0)
+            state, current = (row[STATE], row[VERSION]) if row is not None else (None, 0)
             if new.expected_version is not None and new.expected_version != current:
                 raise ConcurrencyError(sid, new.expected_version, current)
             version, position = current + 1, position + 1
@@ -458,7 +460,7 @@ class _Chain:
         Raises:
             ConcurrencyError: when a stream is not at its expected version.
         """
-        versions.update({sid: row["version"] for sid, row in records.items()})
+        versions.update({sid: row[VERSION] for sid, row in records.items()})
         values: list[Any] = []
         for new, data in zip(events, datas, strict=False):
             sid = new.stream_id

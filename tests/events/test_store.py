@@ -19,6 +19,7 @@ from events.errors import (
     IllegalTransitionError,
     StoreMissingError,
 )
+from events.projections import ROWID
 from events.queries import EventFilter, list_events, status_counts
 from events.store import EventStore, NewEvent
 from events.types import RecordExtracted, RunStarted
@@ -219,7 +220,7 @@ def test_a_row_written_through_a_wrong_rowid_aborts_the_batch(store: EventStore)
     other_rowid = store.connection.execute(
         "SELECT rowid FROM record_state WHERE stream_id = 'patient:3'"
     ).fetchone()[0]
-    store._cache["patient:2"]["rowid"] = other_rowid  # a bug's stale rowid, simulated
+    store._cache["patient:2"][ROWID] = other_rowid  # a bug's stale rowid, simulated
     head = store.head()
     with pytest.raises(EventStoreError, match="record_state rows moved"):
         store.append([NewEvent("patient:2", record_event("RecordTransformed"))])
