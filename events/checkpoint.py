@@ -12,10 +12,9 @@ A PASSIVE checkpoint never blocks the writer or any reader. It copies the frames
 in the log when it started; the log can start over only once every frame has been copied,
 which the writer's next transaction then does. Because the writer keeps appending while the
 copy runs, the thread copies again what came in meanwhile (a few passes, shorter each
-time), and the writer copies whatever tail is still left once the thread is done
-(`after_commit`; usually nothing), so the log starts over and stays bounded. A checkpoint
-is safe at any instant: if the process dies mid-copy, the log still holds every committed
-page.
+time). Once the log has grown past TAIL_FRAMES, the writer copies whatever tail the thread
+left (`after_commit`), so the log starts over and stays bounded. A checkpoint is safe at any
+instant: if the process dies mid-copy, the log still holds every committed page.
 """
 
 from __future__ import annotations
@@ -30,6 +29,10 @@ CHECKPOINT_ROWS = 20_000
 # Copies per hand-off: each copies what the writer committed during the previous one (less
 # and less), so the writer is seldom left with a tail to copy itself.
 CATCH_UP_PASSES = 4
+# Log length (frames, 4 KiB pages) past which the writer copies the tail itself, so that the
+# log starts over: each such copy syncs the log and the database file (two fsyncs), so the
+# writer leaves it to the thread while the log is short enough.
+TAIL_FRAMES = 16_384
 # What the writer falls back to if the background checkpoint fails: SQLite's own.
 INLINE_AUTOCHECKPOINT = 8192  # pages
 
@@ -49,6 +52,7 @@ class Checkpointer:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._inline = False
+        self._log_frames = 0  # the log's length at the thread's last copy
         self.error: sqlite3.Error | None = None
         self.checkpoints = 0  # background checkpoints completed (for tests and benchmarks)
         writer.execute("PRAGMA wal_autocheckpoint=0")
@@ -63,9 +67,9 @@ class Checkpointer:
             self._writer.execute(f"PRAGMA wal_autocheckpoint={INLINE_AUTOCHECKPOINT}")
             self._inline = True
             return
-        if self._finished.is_set():
-            # The background copy is done; copy what was committed meanwhile, so that the
-            # next transaction can start the log over.
+        if self._finished.is_set() and self._log_frames >= TAIL_FRAMES:
+            # The background copy is done and the log is long: copy what was committed
+            # meanwhile, so that the next transaction starts the log over.
             self._finished.clear()
             try:
                 self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
@@ -75,6 +79,7 @@ class Checkpointer:
         self._rows += rows
         if self._rows >= CHECKPOINT_ROWS and not self._wanted.is_set():
             self._rows = 0
+            self._finished.clear()
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="ferry-checkpoint", daemon=True
@@ -104,11 +109,12 @@ class Checkpointer:
                     return
                 for _ in range(CATCH_UP_PASSES):  # then what was committed during the copy
                     busy, log, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    self._log_frames = log
                     if busy or copied >= log:
                         break
                 self.checkpoints += 1
+                self._finished.set()  # before `wanted` clears: the writer reads them in turn
                 self._wanted.clear()
-                self._finished.set()
         except sqlite3.Error as error:
             self.error = error
         finally:
