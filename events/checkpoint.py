@@ -54,7 +54,6 @@ class Checkpointer:
         self._inline = False
         self._log_frames = 0  # the log's length at the thread's last copy
         self.error: sqlite3.Error | None = None
-        self.checkpoints = 0  # background checkpoints completed (for tests and benchmarks)
         writer.execute("PRAGMA wal_autocheckpoint=0")
 
     def after_commit(self, rows: int) -> None:
@@ -112,7 +111,6 @@ class Checkpointer:
                     self._log_frames = log
                     if busy or copied >= log:
                         break
-                self.checkpoints += 1
                 self._finished.set()  # before `wanted` clears: the writer reads them in turn
                 self._wanted.clear()
         except sqlite3.Error as error:

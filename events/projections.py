@@ -55,7 +55,7 @@ RECORD_STATE_COLUMNS = (
 # (both fixed for a stream). The WHERE makes a row whose rowid belongs to another stream a
 # no-op, which the caller detects by counting the changes.
 _CHANGING = tuple(c for c in RECORD_STATE_COLUMNS if c not in ("stream_id", "entity"))
-# A row dict holds NULL_VALUE (0) where its column is NULL, and the statements turn it back
+# A record row holds NULL_VALUE (0) where its column is NULL, and the statements turn it back
 # with NULLIF(?, 0): Python's sqlite3 binds None through its adapter protocol (~1 µs per
 # value, a fifth of an upsert's cost) but an int directly. These columns only ever hold text.
 NULL_VALUE = 0
