@@ -63,7 +63,7 @@ _NULLABLE = ("content_hash", "destination_id", "last_error_code")
 _RECORD_STATE_HEAD = f"INSERT INTO record_state (rowid, {', '.join(RECORD_STATE_COLUMNS)}) VALUES"
 _RECORD_STATE_ROW = (
     "(?, "
-    + ", ".join("NULLIF(?, 0)" if c in _NULLABLE else "?" for c in RECORD_STATE_COLUMNS)
+    + ", ".join(f"NULLIF(?, {NULL_VALUE})" if c in _NULLABLE else "?" for c in RECORD_STATE_COLUMNS)
     + ")"
 )
 _RECORD_STATE_TAIL = (
@@ -160,7 +160,9 @@ def load_record_states(conn: sqlite3.Connection, stream_ids: Iterable[str]) -> d
     Each row starts with its rowid, so that writing it back in the same transaction (or
     while no other connection has written: see EventStore) goes straight to it.
     """
-    cols = ", ".join(f"IFNULL({c}, 0)" if c in _NULLABLE else c for c in RECORD_STATE_COLUMNS)
+    cols = ", ".join(
+        f"IFNULL({c}, {NULL_VALUE})" if c in _NULLABLE else c for c in RECORD_STATE_COLUMNS
+    )
     sql = f"SELECT rowid, {cols} FROM record_state WHERE stream_id IN ({{marks}})"
     return {values[STREAM_ID]: list(values) for values in rows_for_streams(conn, sql, stream_ids)}
 
