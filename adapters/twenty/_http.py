@@ -8,7 +8,8 @@ errors, so nothing above this module sees httpx. Rules (reference twenty-api.md 
 - timeout, dropped connection, 5xx on a write: outcome unknown (the caller reconciles by id);
   on a read: retried a few times, then RetryableError.
 - 400 and other 4xx: fatal for the record, Twenty's message attached with values redacted;
-  an unknown field or object is a schema mismatch and fatal for the run.
+  an unknown field or object is a schema mismatch and fatal for the run; "too many records
+  in one request" is BatchTooLargeError (nothing was written: resend in smaller requests).
 - 401/402/403: fatal for the run with a message naming the environment variable to check.
 """
 
@@ -27,6 +28,7 @@ import httpx
 
 from core.errors import FatalForRunError, RetryableError
 from core.ports.destination import (
+    BatchTooLargeError,
     DestinationAuthError,
     DestinationSettings,
     DuplicateRecordError,
@@ -44,6 +46,13 @@ _SINGLE_QUOTED = re.compile(r"'[^']*'")
 _KEY_VALUE = re.compile(r"=\([^)]*\)")
 _FIELD = re.compile(r'"([A-Za-z_][A-Za-z0-9_.]*)"')
 _SCHEMA_MISMATCH = re.compile(r"doesn't have any \"|object '[^']*' not found", re.IGNORECASE)
+# Twenty's refusals of a request carrying too many records, before anything is written:
+# "Maximum number of records to upsert is 200." (batch create/upsert) and "Cannot destroy
+# more than 200 records at once" (destroy-/update-many in the newest servers).
+_TOO_MANY = re.compile(
+    r"maximum number of records to \w+ is (\d+)|cannot \w+ more than (\d+) records at once",
+    re.IGNORECASE,
+)
 
 
 def redact(message: str) -> str:
@@ -67,6 +76,24 @@ def _messages(response: httpx.Response) -> str:
         if found:
             return str(found)
     return f"HTTP {response.status_code}"
+
+
+def _code(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    code = body.get("code") if isinstance(body, Mapping) else None
+    return code if isinstance(code, str) else ""
+
+
+def _too_many(response: httpx.Response, text: str) -> BatchTooLargeError | None:
+    """The refusal of an oversized request, with the limit Twenty named (if it named one)."""
+    match = _TOO_MANY.search(text)
+    if match is None and not _code(response).startswith("TOO_MANY_RECORDS"):
+        return None
+    limit = next((int(g) for g in match.groups() if g), None) if match else None
+    return BatchTooLargeError(text, status=response.status_code, limit=limit)
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -109,8 +136,9 @@ def classify(response: httpx.Response, *, record_id: str | None, key_env: str) -
             f"Twenty's data model does not match the mapping ({status}: {text}); "
             "run `ferry schema plan` and apply the missing objects and fields"
         )
-    if "maximum number of records" in text.lower():
-        return FatalForRunError(f"batch too large for Twenty ({status}: {text}); lower batch size")
+    too_many = _too_many(response, text)
+    if too_many is not None:
+        return too_many
     field_match = _FIELD.search(text)
     field = field_match.group(1) if field_match else None
     kind = DuplicateRecordError if "duplicate" in text.lower() else RecordRejectedError

@@ -11,15 +11,14 @@ import anyio
 import httpx
 
 from adapters.twenty._http import Http, Sleep
+from adapters.twenty.bulk import BulkApi
 from adapters.twenty.metadata import MetadataApi
-from adapters.twenty.records import RecordApi
+from adapters.twenty.records import QUERY_MAX_RECORDS
 from core.errors import ConfigError
 from core.ports.destination import DestinationSettings, RequestGate
 
-_MAX_BATCH = 200  # Twenty's QUERY_MAX_RECORDS
 
-
-class TwentyClient(RecordApi, MetadataApi):
+class TwentyClient(BulkApi, MetadataApi):
     """Implements `core.ports.destination.Destination` and `MetadataStore` for Twenty.
 
     Use as `async with TwentyClient(settings, gate=limiter) as client: ...`. The API key is
@@ -37,11 +36,19 @@ class TwentyClient(RecordApi, MetadataApi):
         sleep: Sleep = anyio.sleep,
         rng: random.Random | None = None,
     ) -> None:
-        if not 1 <= settings.batch_size <= _MAX_BATCH:
+        if not 1 <= settings.batch_size <= QUERY_MAX_RECORDS:
             raise ConfigError(
                 f"batch size {settings.batch_size} is out of range: Twenty takes 1 to "
-                f"{_MAX_BATCH} records a request (Cloud guidance: 60)"
+                f"{QUERY_MAX_RECORDS} records a request (Cloud guidance: 60)"
             )
+        if not 1 <= settings.mutation_max_records <= QUERY_MAX_RECORDS:
+            raise ConfigError(
+                f"mutation_max_records {settings.mutation_max_records} is out of range: 1 to "
+                f"{QUERY_MAX_RECORDS} (Twenty's newest cap on destroy- and update-many)"
+            )
+        self._learned_batch_size: int | None = None
+        self._learned_mutation_max: int | None = None
+        self._restore_prefix = False
         self._http = Http(
             settings,
             gate=gate,

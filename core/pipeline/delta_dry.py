@@ -43,6 +43,11 @@ class RecordingDestination:
         """The real destination's batch size."""
         return self._real.batch_size
 
+    @property
+    def mutation_max_records(self) -> int:
+        """The real destination's cap on records per delete- or restore-many request."""
+        return self._real.mutation_max_records
+
     def _plan(self, operation: str, plural: str, record_id: str, values: Record) -> None:
         fields = tuple(k for k in values if k != "id")
         self.planned.append(PlannedWrite(operation, plural, record_id, fields))
@@ -71,6 +76,22 @@ class RecordingDestination:
         """Record a restore."""
         self._plan("restore", object_name, record_id, {})
         return {"id": record_id, "deletedAt": None}
+
+    async def delete_many(self, object_name: str, ids: Sequence[str], *, soft: bool) -> list[str]:
+        """Record a (soft) delete per id; every one 'succeeds'."""
+        for record_id in ids:
+            await self.delete_one(object_name, record_id, soft=soft)
+        return list(ids)
+
+    async def restore_many(self, object_name: str, ids: Sequence[str]) -> list[Record]:
+        """Record a restore per id."""
+        return [await self.restore_one(object_name, record_id) for record_id in ids]
+
+    async def upsert_many(self, object_name: str, records: Sequence[Record]) -> list[Record]:
+        """Record an upsert of the given fields per record."""
+        for record in records:
+            self._plan("upsert", object_name, str(record["id"]), record)
+        return [dict(record) for record in records]
 
     async def find_by_ids(
         self, object_name: str, ids: Sequence[str], *, include_deleted: bool = False

@@ -17,6 +17,7 @@ from core.errors import FatalForRecordError, FatalForRunError, OutcomeUnknownErr
 
 __all__ = [
     "BatchOutcome",
+    "BatchTooLargeError",
     "Destination",
     "DestinationAuthError",
     "DestinationSettings",
@@ -42,6 +43,8 @@ class DestinationSettings(msgspec.Struct, frozen=True, kw_only=True):
         url: base URL of the workspace API, e.g. `https://api.twenty.com`.
         api_key_env: name of the environment variable holding the API key.
         batch_size: records per batch create (Twenty Cloud guidance 60, server cap 200).
+        mutation_max_records: records one delete-, restore- or update-many request may
+            touch; its ids travel in the URL (`id[in]:[...]`), about 39 bytes each.
         timeout_s: seconds before a request is abandoned (its outcome is then unknown).
         max_throttled_attempts: how many 429 answers one request may get before giving up.
     """
@@ -49,6 +52,7 @@ class DestinationSettings(msgspec.Struct, frozen=True, kw_only=True):
     url: str
     api_key_env: str = "TWENTY_API_KEY"
     batch_size: int = 60
+    mutation_max_records: int = 100
     timeout_s: float = 30.0
     max_throttled_attempts: int = 8
 
@@ -105,6 +109,20 @@ class RecordRejectedError(FatalForRecordError):
         self.record_id = record_id
         where = f" (field {field})" if field else ""
         super().__init__(f"rejected by the destination{where}: {message}")
+
+
+class BatchTooLargeError(RecordRejectedError):
+    """The destination refused a request for carrying too many records; nothing was written.
+
+    Not a fault of any record: resend the same records in smaller requests.
+
+    Attributes:
+        limit: the largest number the destination said it accepts, when it said one.
+    """
+
+    def __init__(self, message: str, *, status: int = 400, limit: int | None = None) -> None:
+        self.limit = limit
+        super().__init__(message, status=status)
 
 
 class DuplicateRecordError(RecordRejectedError):
@@ -194,7 +212,12 @@ class Destination(Protocol):
 
     @property
     def batch_size(self) -> int:
-        """Records per batch create."""
+        """Records per batch create or upsert."""
+        ...
+
+    @property
+    def mutation_max_records(self) -> int:
+        """Records one update-, delete- or restore-many request may touch."""
         ...
 
     async def create_batch(self, object_name: str, records: Sequence[Record]) -> BatchOutcome:
@@ -236,6 +259,42 @@ class Destination(Protocol):
 
         Raises:
             RecordNotFoundError, RecordRejectedError, WriteOutcomeUnknownError.
+        """
+        ...
+
+    async def delete_many(self, object_name: str, ids: Sequence[str], *, soft: bool) -> list[str]:
+        """Delete the records among `ids` (permanently unless `soft`); return the ids deleted.
+
+        Sends as few requests as the destination's caps allow. Ids already gone are not an
+        error: they are simply not in the answer.
+
+        Raises:
+            WriteOutcomeUnknownError: carrying the ids of the request whose outcome is unknown.
+            RecordRejectedError: the destination refused a request (e.g. an invalid id).
+            DestinationAuthError: the run must stop.
+        """
+        ...
+
+    async def restore_many(self, object_name: str, ids: Sequence[str]) -> list[Record]:
+        """Bring back the soft-deleted records among `ids`; return those restored.
+
+        Raises:
+            WriteOutcomeUnknownError: carrying the ids of the request whose outcome is unknown.
+            RecordRejectedError: the destination refused a request.
+            DestinationAuthError: the run must stop.
+        """
+        ...
+
+    async def upsert_many(self, object_name: str, records: Sequence[Record]) -> list[Record]:
+        """Create or update records matched by id (Twenty: also by unique values), in chunks.
+
+        Every record carries its `id`; a matched record gets exactly the fields sent (absent
+        ones are left as they are) and is restored if it was soft-deleted.
+
+        Raises:
+            WriteOutcomeUnknownError: carrying the ids of the request whose outcome is unknown.
+            RecordRejectedError: the destination refused a chunk (nothing of it was written).
+            DestinationAuthError: the run must stop.
         """
         ...
 

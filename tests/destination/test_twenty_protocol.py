@@ -18,6 +18,7 @@ import pytest
 from adapters.twenty import TwentyClient, redact
 from core.errors import FatalForRunError, RetryableError
 from core.ports.destination import (
+    BatchTooLargeError,
     DestinationAuthError,
     DestinationSettings,
     DuplicateRecordError,
@@ -242,3 +243,132 @@ def test_find_follows_cursors(fake_clock: FakeClock) -> None:
 )
 def test_redact_removes_values_keeps_field_names(raw: str, clean: str) -> None:
     assert redact(raw) == clean
+
+
+# --- bulk writes ----------------------------------------------------------------------------
+
+
+def _ids(n: int) -> list[str]:
+    return [f"0f0e0d0c-0b0a-4909-8807-0605040302{i:02d}" for i in range(n)]
+
+
+def _filter_ids(request: httpx.Request) -> list[str]:
+    text = request.url.params["filter"]
+    assert text.startswith("id[in]:[") and text.endswith("]") and " " not in text
+    return text.removeprefix("id[in]:[").removesuffix("]").split(",")
+
+
+@pytest.mark.parametrize(
+    ("body", "limit"),
+    [
+        ({"messages": ["Maximum number of records to upsert is 200."]}, 200),
+        ({"messages": ["Cannot destroy more than 200 records at once"]}, 200),
+        ({"messages": ["Too many."], "code": "TOO_MANY_RECORDS_TO_UPDATE"}, None),
+    ],
+    ids=["batch-message", "destroy-message", "code-only"],
+)
+def test_a_too_many_refusal_is_batch_too_large_not_a_record_refusal(
+    fake_clock: FakeClock, body: dict[str, Any], limit: int | None
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"statusCode": 400, "error": "BadRequestException", **body})
+
+    with pytest.raises(BatchTooLargeError) as caught:
+        _run(handler, fake_clock, lambda c: c.create_many("people", [{"id": ID}]))
+    assert caught.value.limit == limit
+
+
+def test_a_refusal_without_a_number_halves_the_batch_and_resends(fake_clock: FakeClock) -> None:
+    records = [{"id": record_id} for record_id in _ids(8)]
+    sizes: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        batch = json.loads(request.content)
+        sizes.append(len(batch))
+        if len(batch) > 3:
+            return httpx.Response(
+                400, json={"statusCode": 400, "messages": ["no"], "code": "TOO_MANY_RECORDS"}
+            )
+        return _created(request)
+
+    async def body(client: TwentyClient) -> tuple[Any, int, int | None]:
+        outcome = await client.create_batch("people", records)
+        return outcome, client.batch_size, client.learned_batch_size
+
+    outcome, batch_size, learned = _run(handler, fake_clock, body)
+    assert [r["id"] for r in outcome.created] == [r["id"] for r in records]
+    assert outcome.rejected == {}
+    assert sizes == [8, 4, 2, 2, 2, 2]  # 8 refused, 4 refused, then twos
+    assert batch_size == learned == 2
+
+
+def test_a_single_record_refused_as_too_many_stops_the_run(fake_clock: FakeClock) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return _error(400, "Maximum number of records to upsert is 0.")
+
+    with pytest.raises(FatalForRunError, match="even one record"):
+        _run(handler, fake_clock, lambda c: c.upsert_many("people", [{"id": ID}]))
+
+
+def test_learned_batch_size_can_be_set_and_is_checked(fake_clock: FakeClock) -> None:
+    async def body(client: TwentyClient) -> int:
+        client.learned_batch_size = 25
+        with pytest.raises(ValueError, match="1 to 200"):
+            client.learned_batch_size = 201
+        return client.batch_size
+
+    assert _run(lambda request: _created(request), fake_clock, body) == 25
+
+
+def test_upsert_many_needs_an_id_on_every_record(fake_clock: FakeClock) -> None:
+    with pytest.raises(ValueError, match="id on every record"):
+        _run(lambda request: _created(request), fake_clock, lambda c: c.upsert_many("people", [{}]))
+
+
+def test_restore_many_falls_back_to_the_1x_prefix_route_once(fake_clock: FakeClock) -> None:
+    seen: list[tuple[str, int]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        ids = _filter_ids(request)
+        seen.append((request.url.path, len(ids)))
+        if request.url.path == "/rest/people/restore":
+            return _error(400, "'restore' is not a valid UUID")
+        records = [{"id": record_id, "deletedAt": None} for record_id in ids]
+        return httpx.Response(200, json={"data": {"restorePeople": records}})
+
+    async def body(client: TwentyClient) -> list[Any]:
+        return await client.restore_many("people", _ids(150))
+
+    restored = _run(handler, fake_clock, body)
+    assert [r["id"] for r in restored] == _ids(150)
+    assert seen == [
+        ("/rest/people/restore", 100),
+        ("/rest/restore/people", 100),
+        ("/rest/restore/people", 50),
+    ]
+
+
+def test_restore_many_reports_the_current_routes_refusal(fake_clock: FakeClock) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/rest/people/restore":
+            return _error(400, 'Value "x" is not a valid UUID')
+        return _error(400, "'people' is not a valid UUID")
+
+    with pytest.raises(RecordRejectedError, match="Value"):
+        _run(handler, fake_clock, lambda c: c.restore_many("people", [ID]))
+
+
+def test_an_unknown_delete_outcome_carries_that_requests_ids(fake_clock: FakeClock) -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise httpx.ReadTimeout("slow", request=request)
+        deleted = [{"id": record_id} for record_id in _filter_ids(request)]
+        return httpx.Response(200, json={"data": {"deletePeople": deleted}})
+
+    with pytest.raises(WriteOutcomeUnknownError) as caught:
+        _run(handler, fake_clock, lambda c: c.delete_many("people", _ids(130), soft=False))
+    assert list(caught.value.ids) == _ids(130)[100:]
