@@ -493,6 +493,13 @@ def sandbox() -> None:
     help="Answer 429 in Twenty's v2 style (Retry-After, X-RateLimit-*, RATE_LIMITED).",
 )
 @click.option("--batch-max", default=200, show_default=True, type=int, help="Records per batch.")
+@click.option(
+    "--mutation-max",
+    default=200,
+    show_default=True,
+    type=int,
+    help="Records one update- or destroy-many may touch.",
+)
 @click.option("--latency-ms", default=0.0, show_default=True, type=float, help="Added delay.")
 @click.option("--fail-rate", default=0.0, show_default=True, type=float, help="P(503) per call.")
 @click.option(

@@ -31,6 +31,7 @@ class SandboxState:
         self.clock = clock or SystemClock()
         self.api_key = resolve_api_key(config)
         self.batch_max = config.batch_max
+        self.mutation_max = config.mutation_max
         self.storage = Storage(config.db_path)
         self.stats = Stats()
         if not self.storage.is_seeded():

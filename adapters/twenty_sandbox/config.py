@@ -9,7 +9,7 @@ from pathlib import Path
 
 from core.errors import ConfigError
 
-# Twenty's default API throttling: 100 requests per second and 100 per minute, per workspace.
+# Twenty's QUERY_MAX_RECORDS: records per batch create, and per update- or destroy-many.
 TWENTY_DEFAULT_BATCH_MAX = 200
 _WINDOW_PATTERN = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)?\s*(ms|s|m|min|h)\s*$")
 _UNIT_MS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "min": 60_000.0, "h": 3_600_000.0}
@@ -38,6 +38,8 @@ class SandboxConfig:
         rate_windows: token buckets applied to every data request (empty: no throttling).
         rate_limit_headers: answer 429 in the v2 style (headers, `RATE_LIMITED`).
         batch_max: records allowed per batch create (Twenty's code: 200).
+        mutation_max: records one update- or destroy-many may touch (Twenty's code: 200;
+            soft delete- and restore-many are not capped, as in Twenty).
         latency_ms: delay added before each data request is handled.
         fail_rate: probability of a 503 before a data request does anything.
         drop_after_commit: probability that a committed write's connection is dropped.
@@ -51,6 +53,7 @@ class SandboxConfig:
     rate_windows: tuple[RateWindow, ...] = ()
     rate_limit_headers: bool = False
     batch_max: int = TWENTY_DEFAULT_BATCH_MAX
+    mutation_max: int = TWENTY_DEFAULT_BATCH_MAX
     latency_ms: float = 0.0
     fail_rate: float = 0.0
     drop_after_commit: float = 0.0
@@ -64,10 +67,11 @@ class SandboxConfig:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise SandboxConfigError(f"{name} must be a probability between 0 and 1")
-        if not 1 <= self.batch_max <= TWENTY_DEFAULT_BATCH_MAX:
-            raise SandboxConfigError(
-                f"batch_max must be between 1 and {TWENTY_DEFAULT_BATCH_MAX} (Twenty's own cap)"
-            )
+        for name in ("batch_max", "mutation_max"):
+            if not 1 <= getattr(self, name) <= TWENTY_DEFAULT_BATCH_MAX:
+                raise SandboxConfigError(
+                    f"{name} must be between 1 and {TWENTY_DEFAULT_BATCH_MAX} (Twenty's own cap)"
+                )
         if self.latency_ms < 0:
             raise SandboxConfigError("latency_ms must not be negative")
 

@@ -24,6 +24,7 @@ class DataState(Protocol):
 
     records: Records
     batch_max: int
+    mutation_max: int
 
     def schema(self) -> Schema:
         """The current metadata snapshot."""
@@ -108,14 +109,18 @@ async def _dispatch(
     if method in ("PATCH", "PUT"):
         body = await _body(request)
         if record_id is None:
-            updated = mutations.update_many(records, obj, params.get("filter"), body)
+            updated = mutations.update_many(
+                records, obj, params.get("filter"), body, cap=state.mutation_max
+            )
             return _wrote(request, "update", obj, updated, many=True)
         record = mutations.update_one(records, obj, record_id, body)
         return _wrote(request, "update", obj, record, many=False)
     if method == "DELETE":
         soft = params.get("soft_delete") == "true"
         if record_id is None:
-            deleted = mutations.delete_many(records, obj, params.get("filter"), soft=soft)
+            deleted = mutations.delete_many(
+                records, obj, params.get("filter"), soft=soft, cap=state.mutation_max
+            )
             return _wrote(request, "delete", obj, deleted, many=True)
         record = mutations.delete_one(records, obj, record_id, soft=soft)
         return _wrote(request, "delete", obj, record, many=False)

@@ -14,7 +14,7 @@ from typing import Any
 
 from adapters.twenty_sandbox.problems import bad_request
 from adapters.twenty_sandbox.schema import COMPOSITES, ObjectMeta, Schema
-from adapters.twenty_sandbox.values import format_instant
+from adapters.twenty_sandbox.values import format_instant, is_valid_uuid
 
 COMPARATORS = (
     "eq",
@@ -34,6 +34,8 @@ COMPARATORS = (
 _CONJUNCTION = re.compile(r"^(and|or|not)\((.*)\)$", re.DOTALL)
 _PREDICATE = re.compile(r"^([A-Za-z0-9_.]+)\[([A-Za-z]+)\]:(.*)$", re.DOTALL)
 _SIMPLE = {"eq": "=", "neq": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+# Twenty checks that these operands of `id` are UUIDs before querying.
+_ID_CHECKED = {"in", *_SIMPLE}
 
 
 @dataclass(frozen=True)
@@ -179,13 +181,18 @@ def _compile_predicate(
             raise bad_request(f"'filter' invalid for '{text}'. 'is' accepts NULL or NOT_NULL")
         return f"{expr} IS NULL" if value == "NULL" else f"{expr} IS NOT NULL"
     if comparator in ("in", "containsAny"):
-        items = [_cast(resolved.value_type, v) for v in _list_value(raw, text)]
+        values = _list_value(raw, text)
+        if path == "id" and comparator in _ID_CHECKED:
+            _check_ids(values)
+        items = [_cast(resolved.value_type, v) for v in values]
         params.extend(items)
         marks = ",".join("?" * len(items)) or "NULL"
         if comparator == "in":
             return f"{expr} IN ({marks})"
         json_path = expr.removeprefix("json_extract(data, ").removesuffix(")")
         return f"EXISTS (SELECT 1 FROM json_each(data, {json_path}) WHERE value IN ({marks}))"
+    if path == "id" and comparator in _ID_CHECKED:
+        _check_ids([strip_quotes(raw.strip())])
     value = _cast(resolved.value_type, strip_quotes(raw.strip()))
     if comparator in _SIMPLE:
         params.append(value)
@@ -203,12 +210,20 @@ def strip_quotes(value: str) -> str:
 
 
 def _list_value(raw: str, predicate: str) -> list[str]:
+    """The items of `[a,b]` as Twenty's formatFieldValue reads them: split on every comma,
+    not trimmed (`[a, b]` holds `a` and ` b`), surrounding quotes stripped."""
     text = raw.strip()
     if not (text.startswith("[") and text.endswith("]")):
         raise bad_request(
             f"'filter' invalid for '{predicate}'. Value should be an array like [value1,value2]"
         )
-    return [strip_quotes(item) for item in split_top_level(text[1:-1])]
+    return [strip_quotes(item) for item in text[1:-1].split(",")]
+
+
+def _check_ids(values: list[str]) -> None:
+    for value in values:
+        if not is_valid_uuid(value):
+            raise bad_request(f'Value "{value}" is not a valid UUID')
 
 
 def _cast(value_type: str, value: str) -> Any:

@@ -1,11 +1,17 @@
-"""Updates, deletes (destroy or soft) and restores, one record or many by filter (reference §9)."""
+"""Updates, deletes (destroy or soft) and restores, one record or many by filter (reference §9).
+
+Bulk operations follow Twenty's mutation query builders (docs/destination.md, "Bulk writes"):
+unlike reads they reach soft-deleted rows whatever the filter says; update- and destroy-many
+refuse to touch more than the cap (Twenty: QUERY_MAX_RECORDS, 200) and write nothing then;
+soft delete- and restore-many have no cap.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from adapters.twenty_sandbox.problems import bad_request, not_found
-from adapters.twenty_sandbox.records import Records, require_filter
+from adapters.twenty_sandbox.records import Records, require_filter, within_cap
 from adapters.twenty_sandbox.schema import ObjectMeta
 from adapters.twenty_sandbox.writes import WriteContext, prepare, unique_values
 
@@ -25,17 +31,18 @@ def update_one(records: Records, obj: ObjectMeta, record_id: str, body: Any) -> 
 
 
 def update_many(
-    records: Records, obj: ObjectMeta, filter_text: str | None, body: Any
+    records: Records, obj: ObjectMeta, filter_text: str | None, body: Any, *, cap: int
 ) -> list[dict[str, Any]]:
-    """Apply the same partial update to every live record the filter selects.
+    """Apply the same partial update to every record the filter selects (soft-deleted too).
 
     Raises:
-        ApiProblem: 400 without a filter, for invalid values or duplicates.
+        ApiProblem: 400 without a filter, above the cap, for invalid values or duplicates.
     """
     text = require_filter(filter_text, "update")
     ctx = records.context(obj)
     with records.storage.transaction():
-        return _apply(records, ctx, records.matching(obj, text, with_deleted=False), body)
+        targets = within_cap(records.matching(obj, text), cap, "update")
+        return _apply(records, ctx, targets, body)
 
 
 def _apply(
@@ -74,18 +81,22 @@ def delete_one(records: Records, obj: ObjectMeta, record_id: str, *, soft: bool)
 
 
 def delete_many(
-    records: Records, obj: ObjectMeta, filter_text: str | None, *, soft: bool
+    records: Records, obj: ObjectMeta, filter_text: str | None, *, soft: bool, cap: int
 ) -> list[dict[str, Any]]:
-    """Delete every record the filter selects (destroy reaches soft-deleted ones too).
+    """Delete every record the filter selects, soft-deleted ones too; answer their `{id}`.
+
+    A soft delete stamps `deletedAt` again on rows already soft-deleted, as Twenty's does.
 
     Raises:
-        ApiProblem: 400 without a filter.
+        ApiProblem: 400 without a filter; a destroy above the cap.
     """
     text = require_filter(filter_text, "delete" if soft else "destroy")
     ctx = records.context(obj)
     with records.storage.transaction():
-        targets = records.matching(obj, text, with_deleted=not soft)
-        return [_delete(records, ctx, current, soft=soft) for current in targets]
+        targets = records.matching(obj, text)
+        if not soft:
+            within_cap(targets, cap, "destroy")
+        return [{"id": _delete(records, ctx, current, soft=soft)["id"]} for current in targets]
 
 
 def _delete(
@@ -141,7 +152,7 @@ def restore_many(
     text = require_filter(filter_text, "restore")
     ctx = records.context(obj)
     with records.storage.transaction():
-        targets = records.matching(obj, text, with_deleted=True)
+        targets = records.matching(obj, text)
         return [_restore(records, ctx, current) for current in targets]
 
 

@@ -19,7 +19,7 @@ from adapters.twenty_sandbox.paging import (
     keyset_after,
     parse_order_by,
 )
-from adapters.twenty_sandbox.problems import ApiProblem, bad_request, not_found
+from adapters.twenty_sandbox.problems import bad_request, not_found
 from adapters.twenty_sandbox.schema import ObjectMeta, Schema
 from adapters.twenty_sandbox.storage import Storage
 from adapters.twenty_sandbox.values import format_instant
@@ -229,13 +229,14 @@ class Records:
             return condition.sql, condition.params
         return f"({condition.sql}) AND deleted_at IS NULL", condition.params
 
-    def matching(
-        self, obj: ObjectMeta, text: str | None, *, with_deleted: bool
-    ) -> list[dict[str, Any]]:
-        """Every record a bulk operation's filter selects (soft-deleted ones when asked)."""
-        condition = compile_filter(self._schema(), obj, text or "")
-        where = condition.sql if with_deleted else f"({condition.sql}) AND deleted_at IS NULL"
-        return self.storage.select(obj.id, where, condition.params, "id", None)
+    def matching(self, obj: ObjectMeta, text: str) -> list[dict[str, Any]]:
+        """Every record a bulk mutation's filter selects, soft-deleted ones included.
+
+        Twenty's mutations (update, soft delete, destroy, restore) run as TypeORM
+        UPDATE/DELETE builders, which add no `deletedAt IS NULL`: only reads hide deleted rows.
+        """
+        condition = compile_filter(self._schema(), obj, text)
+        return self.storage.select(obj.id, condition.sql, condition.params, "id", None)
 
     def embed(
         self, obj: ObjectMeta, records: list[dict[str, Any]], depth: int
@@ -291,11 +292,30 @@ def _page_info(
 
 
 def require_filter(text: str | None, operation: str) -> str:
-    """Bulk update, delete and restore need a filter.
+    """Bulk update, delete, destroy and restore need a filter.
+
+    DELETE is refused by Twenty's REST handlers; update- and restore-many by the query
+    runner (`isRecordFilterEmpty`), with another message.
 
     Raises:
-        ApiProblem: 400 when it is missing.
+        ApiProblem: 400 when it is missing or empty.
     """
-    if not text:
-        raise ApiProblem(400, f"Filters are mandatory for bulk {operation} operations")
-    return text
+    if text and text.strip():
+        return text
+    if operation in ("delete", "destroy"):
+        raise bad_request(
+            f"Filters are mandatory for bulk {operation} operations. Please provide at least "
+            "one filter to prevent accidental deletion of all records."
+        )
+    raise bad_request("A non-empty filter is required for a bulk mutation")
+
+
+def within_cap(targets: list[dict[str, Any]], cap: int, operation: str) -> list[dict[str, Any]]:
+    """The targets of an update- or destroy-many, refused whole when there are too many.
+
+    Raises:
+        ApiProblem: 400 `Cannot <operation> more than <cap> records at once`.
+    """
+    if len(targets) > cap:
+        raise bad_request(f"Cannot {operation} more than {cap} records at once")
+    return targets
