@@ -22,7 +22,7 @@ from core.ports.destination import (
 )
 
 QUERY_MAX_RECORDS = 200  # Twenty's cap on records per batch create/upsert (and page size)
-_IDS_PER_LOOKUP = 50  # keeps the filter URL around 2 KB
+IDS_PER_LOOKUP = 50  # keeps the filter URL around 2 KB
 _PAGE = QUERY_MAX_RECORDS  # Twenty's maximum page size
 
 T = TypeVar("T")
@@ -234,8 +234,8 @@ class RecordApi:
     ) -> list[Record]:
         """The records among `ids` that exist (soft-deleted ones too when asked)."""
         found: list[Record] = []
-        for start in range(0, len(ids), _IDS_PER_LOOKUP):
-            chunk = ",".join(ids[start : start + _IDS_PER_LOOKUP])
+        for start in range(0, len(ids), IDS_PER_LOOKUP):
+            chunk = ",".join(ids[start : start + IDS_PER_LOOKUP])
             async for record in self.find(
                 object_name, f"id[in]:[{chunk}]", include_deleted=include_deleted
             ):
