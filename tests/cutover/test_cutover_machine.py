@@ -1,0 +1,38 @@
+"""The whole cutover as a state machine: run, delta, verify, rollback, kill -9, against the
+sandbox over loopback, with the expected content of Twenty modelled from the source rows.
+
+The CI profile below takes about three minutes on two cores; `benchmarks/cutover_soak.py`
+runs the same machine much longer and prints what it did and found.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from tests.cutover.machine import CutoverMachine
+
+CI = settings(
+    max_examples=10,
+    stateful_step_count=12,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    reason="known bugs being fixed in core/ (delta then verify, run after delta, run after a "
+    "full rollback, partial rollback); see tests/cutover/FINDINGS.md",
+    strict=False,
+)
+def test_cutover_state_machine(tmp_path: Path) -> None:
+    class Machine(CutoverMachine):
+        root = tmp_path
+
+    run_state_machine_as_test(Machine, settings=CI)
