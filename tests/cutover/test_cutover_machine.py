@@ -10,17 +10,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from tests.cutover.machine import CutoverMachine
 
 CI = settings(
-    max_examples=10,
-    stateful_step_count=12,
+    max_examples=20,
+    stateful_step_count=20,
     deadline=None,
     database=None,
     derandomize=True,
+    # No shrinking here: a failure's message lists the steps that led to it, and shrinking a
+    # sequence of real commands takes minutes (the soak shrinks: benchmarks/cutover_soak.py).
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
     suppress_health_check=list(HealthCheck),
 )
 
