@@ -100,6 +100,8 @@ TRANSITIONS: list[dict[str, Any]] = [
         "source": _UNDOABLE,
         "dest": S.ROLLED_BACK,
     },
+    # A rollback undid only later writes: the record is still ours, behind the source.
+    {"trigger": "RecordReverted", "source": [S.ROLLING_BACK], "dest": S.VALIDATED},
 ]
 
 TERMINAL_STATES = frozenset({S.REJECTED, S.SKIPPED, S.VERIFIED, S.ROLLED_BACK, S.DELETED})

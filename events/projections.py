@@ -25,6 +25,7 @@ from events.types import (
     RecordExtracted,
     RecordLoaded,
     RecordRejected,
+    RecordReverted,
     RecordRolledBack,
     RecordVerified,
     RollbackRequested,
@@ -262,6 +263,7 @@ _RECORD_FACTS: dict[type[Event], Callable[[Row, Any], None]] = {
     VerificationFailed: _on_verification_failed,
     RollbackRequested: _on_rollback,
     RecordRolledBack: _on_rollback,
+    RecordReverted: _on_rollback,
 }
 
 

@@ -374,6 +374,25 @@ class RecordRolledBack(RecordEvent, frozen=True, kw_only=True):
     already_done: bool = False
 
 
+class RecordReverted(RecordEvent, frozen=True, kw_only=True):
+    """Emitted by a rollback whose scope held only the later writes of a record (a delta's
+    update of a record an earlier run created): those writes are undone — the fields they
+    sent put back to their before-image — and the record stays ours in Twenty with what our
+    earlier writes left there. It is `validated` again: Twenty is behind the source, and the
+    next `ferry run` brings it up to date (a later full rollback deletes it).
+
+    Fields:
+        destination_id: the Twenty record id.
+        undone_from: the position of the first RecordLoaded undone (it and every later one
+            are no longer in Twenty).
+        already_done: the record was found holding its before-image without our write.
+    """
+
+    destination_id: str
+    undone_from: int
+    already_done: bool = False
+
+
 class RecordUpToDate(RecordEvent, frozen=True, kw_only=True):
     """Emitted by `ferry delta` when a re-extracted record's new payload equals, field for
     field, the payload Twenty was last sent: nothing is written and the record is `loaded`
@@ -439,6 +458,7 @@ AnyEvent = (
     | VerificationFailed
     | RollbackRequested
     | RecordRolledBack
+    | RecordReverted
     | RecordUpToDate
     | RecordRemovedInSource
     | RecordSoftDeleted
@@ -469,6 +489,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     RecordUpToDate,
     RecordRemovedInSource,
     RecordSoftDeleted,
+    RecordReverted,
 )
 RECORD_EVENT_TYPES = frozenset(t.__name__ for t in EVENT_TYPES if t.is_record_event)
 

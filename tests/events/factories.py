@@ -14,6 +14,7 @@ from events.types import (
     RecordLoaded,
     RecordRejected,
     RecordRemovedInSource,
+    RecordReverted,
     RecordRolledBack,
     RecordSkipped,
     RecordSoftDeleted,
@@ -75,6 +76,7 @@ def record_event(event_type: str, key: str = "1") -> Event:
             export="/exports/full-2", destination_id=DEST
         ),
         "RecordSoftDeleted": lambda: RecordSoftDeleted(destination_id=DEST),
+        "RecordReverted": lambda: RecordReverted(destination_id=DEST, undone_from=12),
     }
     return builders[event_type]()
 
@@ -144,4 +146,12 @@ def every_event() -> list[tuple[str, Event]]:
         ),
         ("patient:4", record_event("RecordSoftDeleted")),
     ]
+    # A rollback of a later run only: the record's later write undone, the record still ours.
+    records += [
+        ("patient:5", record_event(t, "5"))
+        for t in (
+            "RecordExtracted", "RecordTransformed", "RecordValidated", "LoadRequested",
+            "RecordLoaded", "RollbackRequested", "RecordReverted",
+        )
+    ]  # fmt: skip
     return migration + records
