@@ -6,6 +6,7 @@ import sqlite3
 
 import msgspec
 
+from core.pipeline.delta_history import delete_candidates
 from events.queries import StatusCounts
 
 PENDING = ("validated", "loading", "load_failed")
@@ -37,6 +38,24 @@ def _has(conn: sqlite3.Connection, event_type: str) -> bool:
     return row is not None
 
 
+def unresolved_conflicts(conn: sqlite3.Connection) -> int:
+    """Records waiting for an update that was left alone: edited in Twenty after our write
+    (a ConflictDetected after the record's last event, resolution `left_alone`)."""
+    row = conn.execute(
+        "SELECT COUNT(DISTINCT rs.stream_id) FROM events e JOIN record_state rs "
+        "ON rs.stream_id = json_extract(e.data, '$.stream_id') "
+        "WHERE e.type = 'ConflictDetected' AND json_extract(e.data, '$.resolution') = "
+        "'left_alone' AND rs.state = 'validated' AND e.position > rs.last_position"
+    ).fetchone()
+    return int(row[0])
+
+
+def deletes_waiting(conn: sqlite3.Connection) -> int:
+    """Records removed or deleted in the source whose Twenty copy waits for --apply-deletes."""
+    entities = [e for (e,) in conn.execute("SELECT DISTINCT entity FROM record_state")]
+    return sum(len(chunk) for entity in entities for chunk in delete_candidates(conn, entity))
+
+
 def next_steps(conn: sqlite3.Connection, counts: StatusCounts) -> list[str]:
     """The commands that move the migration on from where the store says it is."""
     totals = counts.totals
@@ -53,15 +72,37 @@ def next_steps(conn: sqlite3.Connection, counts: StatusCounts) -> list[str]:
             + (f" until {run['paused_until']}" if run["status"] == "paused" else "")
             + "; if its process is gone, ferry run resumes it exactly"
         )
+    conflicts = unresolved_conflicts(conn)
     if not totals:
         steps.append(
             "ferry sample, review reports/sample-diff.html, ferry sample approve, ferry run"
         )
-    elif any(totals.get(state) for state in PENDING):
-        pending = sum(totals.get(state, 0) for state in PENDING)
-        steps.append(f"ferry run: {pending} record(s) still to load (it resumes exactly)")
+    elif sum(totals.get(state, 0) for state in PENDING) > conflicts:
+        pending = sum(totals.get(state, 0) for state in PENDING) - conflicts
+        steps.append(f"ferry run: {pending} record(s) still to load or update (it resumes exactly)")
+    elif totals.get("rolling_back"):
+        steps.append(
+            f"ferry rollback: {totals['rolling_back']} record(s) half-way through a rollback "
+            "(it finishes them first)"
+        )
+    elif totals.get("rolled_back"):
+        steps.append(
+            f"ferry run: {totals['rolled_back']} record(s) rolled back; running migrates them "
+            "again with the source's latest values (or stop here: Twenty is as before)"
+        )
     elif totals.get("loaded"):
         steps.append(f"ferry verify: {totals['loaded']} loaded record(s) not read back yet")
+    if conflicts:
+        steps.append(
+            f"{conflicts} record(s) edited in Twenty since our last write are left alone "
+            "(ferry report conflicts); ferry run --force writes the source's values over them"
+        )
+    deletes = deletes_waiting(conn)
+    if deletes:
+        steps.append(
+            f"ferry delta EXPORT --apply-deletes: {deletes} record(s) removed or deleted in "
+            "the source are still in Twenty"
+        )
     if totals.get("rejected"):
         steps.append("ferry report rejected: fix the rows in Dental-Exec, then ferry delta")
     if totals.get("verify_failed"):

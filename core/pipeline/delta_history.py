@@ -18,7 +18,7 @@ import msgspec
 from core.pipeline.pending import IN_TWENTY, RETRYABLE_CODES, landed_streams, parent_states
 from core.updater import UpdateItem
 from events.chunks import rows_for_streams
-from events.types import LoadRequested, RecordTransformed, decode
+from events.types import LoadRequested, RecordReverted, RecordTransformed, decode
 
 __all__ = ["History", "delete_candidates", "histories", "resolve", "update_candidates"]
 
@@ -29,8 +29,11 @@ _KINDS = (
     "RecordUpToDate",
     "RecordSoftDeleted",
     "RecordRolledBack",
+    "RecordReverted",
 )
 _LANDED = ("RecordLoaded", "RecordUpToDate")
+# Landings after which the record is in Twenty as ours, live.
+_LIVE = (*_LANDED, "RecordReverted")
 
 
 class History(msgspec.Struct, kw_only=True):
@@ -45,12 +48,15 @@ class History(msgspec.Struct, kw_only=True):
 def histories(conn: sqlite3.Connection, stream_ids: Sequence[str]) -> dict[str, History]:
     """The History of each given stream."""
     found: dict[str, History] = {}
+    # Per stream, (position, payload sent) of each landing: a RecordReverted takes back the
+    # landings from its `undone_from` on, so what Twenty holds is an earlier one's payload.
+    sent: dict[str, list[tuple[int, RecordTransformed | None]]] = {}
     kinds = ",".join(f"'{k}'" for k in _KINDS)
     sql = (
-        "SELECT stream_id, type, data FROM events WHERE stream_id IN ({marks}) "
+        "SELECT stream_id, type, data, position FROM events WHERE stream_id IN ({marks}) "
         f"AND type IN ({kinds}) ORDER BY position"
     )
-    for stream_id, kind, data in rows_for_streams(conn, sql, stream_ids):
+    for stream_id, kind, data, position in rows_for_streams(conn, sql, stream_ids):
         history = found.setdefault(stream_id, History())
         event = decode(data)
         if isinstance(event, RecordTransformed):
@@ -59,8 +65,15 @@ def histories(conn: sqlite3.Connection, stream_ids: Sequence[str]) -> dict[str, 
             history.request = event
         else:
             history.landing = kind
+            landings = sent.setdefault(stream_id, [])
             if kind in _LANDED:
+                landings.append((position, history.latest))
                 history.sent = history.latest
+            elif isinstance(event, RecordReverted):
+                landings[:] = [x for x in landings if x[0] < event.undone_from]
+                history.sent = landings[-1][1] if landings else None
+            elif kind == "RecordRolledBack":
+                landings.clear()
     return found
 
 
@@ -121,7 +134,7 @@ def update_candidates(conn: sqlite3.Connection, entity: str) -> Iterator[list[Up
         items = []
         for stream_id, state, version, dest, code in rows:
             history = found.get(stream_id)
-            if history is None or history.landing not in (*_LANDED, "RecordSoftDeleted"):
+            if history is None or history.landing not in (*_LIVE, "RecordSoftDeleted"):
                 continue  # never in Twenty: a create (core.pipeline.pending)
             request = history.request if state != "validated" else None
             if request is not None and request.operation == "soft_delete":
@@ -178,7 +191,7 @@ def delete_candidates(conn: sqlite3.Connection, entity: str) -> Iterator[list[Up
             request = history.request if in_flight else None
             if in_flight and (request is None or request.operation != "soft_delete"):
                 continue
-            if not in_flight and history.landing not in _LANDED:
+            if not in_flight and history.landing not in _LIVE:
                 continue
             items.append(
                 UpdateItem(

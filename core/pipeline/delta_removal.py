@@ -102,6 +102,9 @@ def mark_removed(store: EventStore, entities: Iterable[str], export: str, run_id
 def mark_gone_children(store: EventStore, export: str, run_id: str) -> list[str]:
     """Targets of removed or source-deleted rows, and orphans in Twenty, go with them."""
     conn = store.connection
+    # Orphans first: their targets go with them in the same pass (a rerun after a crash would
+    # otherwise find them removed and take their targets, where an uninterrupted run did not).
+    removed = _append_removed(store, _orphans_in_twenty(conn), export, run_id)
     rows: list[tuple[str, int, str | None]] = []
     for child in TARGET_LOAD_ORDER:
         rows += conn.execute(
@@ -112,8 +115,7 @@ def mark_gone_children(store: EventStore, export: str, run_id: str) -> list[str]
             "AND p.destination_id IS NOT NULL))",
             (len(child) + 2, f"{child}:", f"{child};"),
         ).fetchall()
-    rows += _orphans_in_twenty(conn)
-    return _append_removed(store, rows, export, run_id)
+    return removed + _append_removed(store, rows, export, run_id)
 
 
 def _orphans_in_twenty(conn: sqlite3.Connection) -> list[tuple[str, int, str | None]]:

@@ -23,7 +23,7 @@ from core.ports.source import ExportInfo, Source, SourceFile, SourceRow
 from core.values import ValueParseError, parse_bool, parse_id
 from events.types import RecordExtracted, decode
 
-__all__ = ["MergedSource", "owners_to_refresh", "store_rows"]
+__all__ = ["MergedSource", "is_source_deleted", "owners_to_refresh", "store_rows"]
 
 # Rows whose content lands in another record's payload: entity -> (column, owner entity).
 _FOLDED = {
@@ -33,7 +33,7 @@ _FOLDED = {
 }
 
 
-def _is_deleted(entity: str, values: dict[str, str | None]) -> bool:
+def is_source_deleted(entity: str, values: dict[str, str | None]) -> bool:
     """The reader's rule: patient `Status = Deleted`, else the file's Deleted column."""
     if entity == "patient":
         return (values.get("status") or "").strip().lower() == "deleted"
@@ -63,7 +63,7 @@ def store_rows(conn: sqlite3.Connection, entity: str) -> Iterator[SourceRow]:
             key=event.source_key,
             content_hash=event.content_hash,
             values=dict(event.row),
-            is_deleted=_is_deleted(entity, event.row),
+            is_deleted=is_source_deleted(entity, event.row),
         )
 
 

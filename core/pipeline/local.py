@@ -46,7 +46,13 @@ from events.types import (
 
 # States from which the local stages start again when the source row changed.
 SETTLED_BAD = ("rejected", "skipped")
-NO_PARENT = (None, "rejected", "skipped", "rolled_back")
+# A parent in one of these states will never be in Twenty: its child is ORPHAN. A parent that
+# was rolled back is not one of them: the same run (or the next) loads it again.
+NO_PARENT = (None, "rejected", "skipped")
+# States a row is extracted again from even when its content did not change: half-way
+# through the local stages, removed by a later full export and back now, or rolled back
+# (its record is no longer in Twenty: migrate it again).
+EXTRACT_AGAIN = ("extracted", "transformed", "removed", "rolled_back")
 
 
 class LocalSummary(msgspec.Struct, kw_only=True):
@@ -171,7 +177,7 @@ class LocalStage:
             state, content_hash = known.get(stream_id, (None, None))
             if (
                 content_hash == row.content_hash
-                and state not in ("extracted", "transformed", "removed")
+                and state not in EXTRACT_AGAIN
                 and stream_id not in self._refresh
             ):
                 summary.unchanged += 1

@@ -43,7 +43,10 @@ RETRYABLE_CODES = frozenset(
 )
 IN_TWENTY = ("loaded", "verified", "verify_failed")
 # The events after which a record is (or, rolled back, is no longer) in Twenty as ours.
-LANDING_EVENTS = ("RecordLoaded", "RecordUpToDate", "RecordSoftDeleted", "RecordRolledBack")
+# (RecordReverted: a rollback undid later writes only; the record is still ours.)
+LANDING_EVENTS = (
+    "RecordLoaded", "RecordUpToDate", "RecordSoftDeleted", "RecordReverted", "RecordRolledBack",
+)  # fmt: skip
 
 
 class Blocked(msgspec.Struct, frozen=True):

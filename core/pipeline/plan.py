@@ -43,9 +43,12 @@ __all__ = [
 Severity = Literal["blocker", "warning"]
 CountedFrom = Literal["store", "export", "store and export"]
 # `unread`: export rows the local stages have not read yet (each may become one record).
-TO_SEND = ("unread", "extracted", "transformed", "validated", "loading", "load_failed")
+# `rolled_back`: undone in Twenty, still in the source: `ferry run` migrates it again.
+TO_SEND = (
+    "unread", "extracted", "transformed", "validated", "loading", "load_failed", "rolled_back",
+)  # fmt: skip
 IN_TWENTY = ("loaded", "verified", "verify_failed")
-IDS_PER_LOOKUP = 50  # ids per read-back request (the Twenty client's filter size)
+IDS_PER_LOOKUP = 100  # ids per read-back request (the Twenty client's filter size)
 
 
 class Finding(msgspec.Struct, frozen=True):

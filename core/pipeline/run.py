@@ -10,6 +10,7 @@ is closed with RunFinished(interrupted | timed_out).
 from __future__ import annotations
 
 import secrets
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -18,13 +19,15 @@ import msgspec
 
 from core.clock import Clock, isoformat_utc
 from core.loader import Loader, LoadItem, LoadSettings, LoadSummary
-from core.mapping import TransformContext
+from core.mapping import TARGET_LOAD_ORDER, TransformContext
+from core.pipeline.delta_history import update_candidates
 from core.pipeline.local import LocalStage, LocalSummary
 from core.pipeline.pending import Blocked, count_pending, has_pending, pending
 from core.ports.destination import Destination
 from core.ports.source import Source, SourceRow
 from core.rate_limit import PauseNotice
 from core.schema_spec import SchemaSpec
+from core.updater import Updater, UpdateSettings, UpdateSummary
 from core.workspace import Workspace
 from events.store import NewEvent
 from events.types import Event, RunFinished, RunPaused, RunResumed, RunStarted
@@ -66,6 +69,8 @@ class RunRequest(msgspec.Struct, frozen=True, kw_only=True):
         max_duration_s: stop cleanly after this many seconds.
         retry_failed: also resend records whose last load failed for a non-retryable cause.
         load: False runs the local stages only (plan, dry runs).
+        force: write the source's values over records edited in Twenty since our last write
+            (conflicts); without it they are left alone and reported.
     """
 
     command: str = "run"
@@ -74,6 +79,7 @@ class RunRequest(msgspec.Struct, frozen=True, kw_only=True):
     max_duration_s: float | None = None
     retry_failed: bool = False
     load: bool = True
+    force: bool = False
 
 
 Outcome = Literal["completed", "interrupted", "failed", "timed_out"]
@@ -87,6 +93,7 @@ class RunResult(msgspec.Struct, kw_only=True):
     local: dict[str, LocalSummary] = msgspec.field(default_factory=dict)
     load: dict[str, LoadSummary] = msgspec.field(default_factory=dict)
     blocked: dict[str, list[Blocked]] = msgspec.field(default_factory=dict)
+    updated: dict[str, UpdateSummary] = msgspec.field(default_factory=dict)
     message: str = ""
     seconds: float = 0.0
 
@@ -208,6 +215,9 @@ class Run:
             counts["created"] = counts.get("created", 0) + summary.created
             counts["linked"] = counts.get("linked", 0) + summary.linked
             counts["failed"] = counts.get("failed", 0) + summary.failed
+        for update in self.result.updated.values():
+            counts["updated"] = counts.get("updated", 0) + update.updated + update.restored
+            counts["conflicts"] = counts.get("conflicts", 0) + len(update.conflicts)
         counts["blocked"] = sum(len(b) for b in self.result.blocked.values())
         outcome = self.result.outcome
         self.record_run_event(
@@ -240,6 +250,7 @@ class Run:
             mapping_hash=mapping_hash,
             chunk_size=self._ws.config.run.chunk_size,
             should_stop=self._should_stop,
+            refresh=rolled_back_owners(self._ws.store.connection),
         )
         for entity in entities:
             if entity not in present or self._stopped():
@@ -277,7 +288,24 @@ class Run:
             self._progress.stage(entity, stage, count_pending(self._ws.store.connection, entity))
             summary = await loader.load(self._items(entity, request, stage))
             self.result.load[entity] = _added(self.result.load.get(entity), summary)
+            await self._updates(entity, request)
             self.on_resume()
+
+    async def _updates(self, entity: str, request: RunRequest) -> None:
+        """Bring records already in Twenty up to the source: a delta's rows re-read, an update
+        left in doubt by a crash, a record a partial rollback put back to older values."""
+        if request.keys is not None:
+            return  # a sample creates its slice only
+        settings = UpdateSettings(
+            run_id=self.result.run_id,
+            max_in_flight=self._ws.config.twenty.max_in_flight,
+            force=request.force,
+            command=request.command,
+        )
+        updater = Updater(self._ws.store, self._destination, settings)
+        summary = await updater.apply(update_candidates(self._ws.store.connection, entity))
+        if summary != UpdateSummary():
+            self.result.updated[entity] = summary
 
     def _items(self, entity: str, request: RunRequest, stage: str) -> Iterator[LoadItem]:
         wanted = None if request.keys is None else request.keys.get(entity)
@@ -295,6 +323,21 @@ class Run:
                     continue
                 self._progress.advance(entity, stage, 1)
                 yield item
+
+
+def rolled_back_owners(conn: sqlite3.Connection) -> frozenset[str]:
+    """Rows to transform again because a record made from them, but not their own, was
+    rolled back: the owners of rolled-back task and note targets (`task_target:appointment:1`
+    is made from `appointment:1`, whose own row may be unchanged and still in Twenty)."""
+    owners: set[str] = set()
+    for child in TARGET_LOAD_ORDER:
+        rows = conn.execute(
+            "SELECT stream_id FROM record_state WHERE stream_id >= ? AND stream_id < ? "
+            "AND state = 'rolled_back'",
+            (f"{child}:", f"{child};"),
+        )
+        owners.update(stream_id.partition(":")[2] for (stream_id,) in rows)
+    return frozenset(owners)
 
 
 def _added(before: LoadSummary | None, more: LoadSummary) -> LoadSummary:

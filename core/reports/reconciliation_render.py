@@ -45,6 +45,7 @@ def reconciliation_data(result: Reconciliation) -> dict[str, Any]:
     """The reconciliation as plain data for `--json`."""
     return {
         "adds_up": result.adds_up,
+        "source_problem": result.source_problem,
         "identity": IDENTITY,
         "totals": result.totals(),
         "entities": [_entity_data(e) for e in result.entities],
@@ -100,6 +101,11 @@ def render_reconciliation(result: Reconciliation, *, title: str = "Reconciliatio
 
 
 def _verdict(result: Reconciliation) -> str:
+    if result.source_problem:
+        return (
+            f"**Cannot check**: {result.source_problem}. Put the exports back where they were "
+            "read (or fix `source` in ferry.toml), then run `ferry verify` again."
+        )
     if not result.adds_up:
         return "**The numbers do not add up**: some source rows are not accounted for (see below)."
     if all(e.is_done for e in result.entities):
@@ -111,8 +117,13 @@ def _details(result: Reconciliation) -> list[str]:
     out: list[str] = []
     for entity in result.entities:
         lines = []
-        if entity.not_read:
+        if entity.not_read and entity.not_read > 0:
             lines.append(f"- {entity.not_read:,} source row(s) not read yet: run `ferry run`.")
+        elif entity.not_read:
+            lines.append(
+                f"- {-entity.not_read:,} record(s) more than the source holds rows: the store "
+                "was written from another export; check `source` in ferry.toml."
+            )
         for category in CATEGORIES:
             count = entity.counts[category]
             codes = entity.codes.get(category)

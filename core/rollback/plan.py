@@ -23,7 +23,9 @@ import msgspec
 from events.queries import record_states
 from events.types import (
     RecordLoaded,
+    RecordReverted,
     RecordRolledBack,
+    RecordSoftDeleted,
     RecordTransformed,
     RollbackRequested,
     RunStarted,
@@ -75,6 +77,11 @@ class RollbackItem(msgspec.Struct, frozen=True, kw_only=True):
         written: what our last write in scope sent (to tell whether someone edited it since).
         pending: the action of a RollbackRequested without outcome (None: not in doubt).
         position: the position of the first load in scope (the order key).
+        soft_deleted_by_us: our last write soft-deleted it (`ferry delta --apply-deletes`),
+            so a `deletedAt` found on it is ours, not someone's edit.
+        reverts: writes of ours older than the scope stay in Twenty (a rollback of a delta
+            that updated a record an earlier run created): the record is put back to what
+            they left and stays ours (RecordReverted), instead of being rolled back.
     """
 
     stream_id: str
@@ -88,6 +95,8 @@ class RollbackItem(msgspec.Struct, frozen=True, kw_only=True):
     written: dict[str, Any] = msgspec.field(default_factory=dict)
     pending: str | None = None
     position: int = 0
+    reverts: bool = False
+    soft_deleted_by_us: bool = False
 
 
 _CANDIDATES = """
@@ -190,7 +199,8 @@ def _stream_events(conn: sqlite3.Connection, stream_ids: list[str]) -> dict[str,
     sql = (
         "SELECT stream_id, position, run_id, recorded_at, data, version FROM events "
         f"WHERE stream_id IN ({marks}) AND type IN ('RecordTransformed', 'RecordLoaded', "
-        "'RollbackRequested', 'RecordRolledBack') ORDER BY position"
+        "'RollbackRequested', 'RecordRolledBack', 'RecordReverted', 'RecordSoftDeleted') "
+        "ORDER BY position"
     )
     found: dict[str, Trail] = {}
     for stream_id, position, run_id, recorded_at, data, _ in conn.execute(sql, stream_ids):
@@ -200,7 +210,7 @@ def _stream_events(conn: sqlite3.Connection, stream_ids: list[str]) -> dict[str,
 
 def _pending_rollback(trail: Trail) -> str | None:
     for _, _, _, event in reversed(trail):
-        if isinstance(event, RecordRolledBack):
+        if isinstance(event, RecordRolledBack | RecordReverted):
             return None
         if isinstance(event, RollbackRequested):
             return event.rollback_id
@@ -220,16 +230,25 @@ def _item(
     write, resolved by the caller), or None when nothing of it is in scope."""
     transform: RecordTransformed | None = None
     loads: list[tuple[int, RecordLoaded, RecordTransformed | None]] = []
+    earliest: int | None = None  # the first load of ours still in Twenty, in scope or not
     pending: str | None = None
+    soft_deleted = False
     for position, run_id, recorded_at, event in trail:
+        soft_deleted = isinstance(event, RecordSoftDeleted) or (
+            soft_deleted and not isinstance(event, RecordLoaded | RecordRolledBack)
+        )
         if isinstance(event, RecordTransformed):
             transform = event
         elif isinstance(event, RecordRolledBack):
-            loads, pending = [], None
+            loads, pending, earliest = [], None, None
+        elif isinstance(event, RecordReverted):
+            loads, pending = [x for x in loads if x[0] < event.undone_from], None
         elif isinstance(event, RollbackRequested):
             pending = event.action
-        elif isinstance(event, RecordLoaded) and _in_scope(scope, run_id, recorded_at):
-            loads.append((position, event, transform))
+        elif isinstance(event, RecordLoaded):
+            earliest = position if earliest is None else earliest
+            if _in_scope(scope, run_id, recorded_at):
+                loads.append((position, event, transform))
     if not loads or loads[-1][2] is None:
         return None
     position, first, _ = loads[0]
@@ -254,6 +273,8 @@ def _item(
         written=written,
         pending=pending,
         position=position,
+        reverts=not is_delete and earliest is not None and earliest < position,
+        soft_deleted_by_us=soft_deleted,
     )
     return item, dict(last_transform.refs)
 

@@ -47,17 +47,19 @@ def test_verify_writes_the_reconciliation_and_prints_json(
     client = client_for(twenty_sandbox.base_url, twenty_sandbox.api_key)
     load_entities(workspace.store, client, ["patient"])
     workspace.close()
-    shutil.rmtree(tmp_path / "export")  # not counted: the source side is left out
+    shutil.rmtree(tmp_path / "export")  # cannot be counted: the source side cannot be checked
 
     code, out = invoke_ferry(workspace.workdir, "verify", "--json", key=twenty_sandbox.api_key)
-    assert code == 0, out
+    assert code == 1, out  # never "adds up" without checking
     data = json.loads(out)
     assert (data["checked"], data["failed"]) == (3, 0)
-    assert data["reconciliation"]["adds_up"] is True
+    assert data["reconciliation"]["adds_up"] is False
+    assert data["reconciliation"]["source_problem"].startswith("cannot check")
     (patient,) = data["reconciliation"]["entities"]
     assert (patient["verified"], patient["rejected"], patient["source_rows"]) == (3, 1, None)
     report = (workspace.workdir / "reports" / "reconciliation.md").read_text(encoding="utf-8")
-    assert report.startswith("# Reconciliation (export not counted)")
+    assert report.startswith("# Reconciliation (cannot check the source)")
+    assert "**Cannot check**" in report
     assert (workspace.workdir / "reports" / "reconciliation.md").stat().st_mode & 0o077 == 0
 
 
