@@ -19,6 +19,7 @@ from core.errors import ConfigError
 CONFIG_NAME = "ferry.toml"
 
 ConflictPolicy = Literal["link", "skip", "fail"]
+AUTO_BATCH_START = 200  # Twenty's QUERY_MAX_RECORDS: the most one batch create may carry
 
 
 class TwentyConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -27,7 +28,12 @@ class TwentyConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     Attributes:
         url: base URL of the workspace API.
         api_key_env: the environment variable that holds the API key.
-        batch_size: records per batch create (Cloud guidance 60; server cap 200).
+        batch_size: records per batch create and upsert: a number (1 to 200; Cloud's docs
+            advise 60), or `auto`: start at the largest Twenty takes (200, its
+            QUERY_MAX_RECORDS), step down when Twenty refuses a batch as too large, and
+            remember the size it took in the store, so a restart does not probe again.
+        mutation_max_records: ids per delete-, destroy- and restore-many request (Twenty's
+            code caps destroy-many at 200; the ids travel in the URL, ~39 bytes each).
         rate_limit: request budget windows, e.g. `100/60s` or `100/1s,100/60s`.
         max_in_flight: requests in flight at once.
         timeout_s: seconds before a request's outcome is treated as unknown.
@@ -35,10 +41,18 @@ class TwentyConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
     url: str = "http://127.0.0.1:3000"
     api_key_env: str = "TWENTY_API_KEY"
-    batch_size: int = 60
+    batch_size: int | Literal["auto"] = "auto"
+    mutation_max_records: int = 100
     rate_limit: str = "100/60s"
     max_in_flight: int = 4
     timeout_s: float = 30.0
+
+    def start_batch_size(self, learned: int | None) -> int:
+        """The batch size to start with: the pinned number, else what `auto` learned (200
+        before anything was learned)."""
+        if self.batch_size != "auto":
+            return self.batch_size
+        return learned if learned is not None else AUTO_BATCH_START
 
 
 class RunConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -22,7 +22,7 @@ import msgspec
 from core.clock import Clock, SystemClock
 from core.errors import ConfigError
 
-__all__ = ["PauseNotice", "RateLimiter", "Window", "parse_windows"]
+__all__ = ["LimiterState", "PauseNotice", "RateLimiter", "Window", "parse_windows"]
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -42,6 +42,28 @@ class PauseNotice(msgspec.Struct, frozen=True):
 
     seconds: float
     reason: str
+
+
+class LimiterState(msgspec.Struct, frozen=True, kw_only=True):
+    """The budget a limiter had left, saved so that the next process starts from it.
+
+    Attributes:
+        windows: the windows it was for (`limit/seconds` each); another budget ignores it.
+        tokens: tokens left per window, in the same order.
+        wall: when (seconds since the epoch).
+        scale: how far 429s had lowered the limits (1.0: not at all).
+        final: saved by a limiter closing cleanly, so exact. Otherwise the process may have
+            spent more until it died, but not later than `save_every_s` after `wall` (a
+            limiter that spends saves at least that often).
+        save_every_s: the saving interval of the limiter that saved it.
+    """
+
+    windows: list[str]
+    tokens: list[float]
+    wall: float
+    scale: float = 1.0
+    final: bool = False
+    save_every_s: float = 5.0
 
 
 def parse_windows(text: str) -> tuple[Window, ...]:
@@ -110,6 +132,8 @@ class RateLimiter:
         margin: float = 0.02,
         long_wait_s: float = 30.0,
         on_pause: Callable[[PauseNotice], None] | None = None,
+        on_state: Callable[[LimiterState], None] | None = None,
+        save_every_s: float = 5.0,
     ) -> None:
         if not windows:
             raise ConfigError("a rate limiter needs at least one window")
@@ -126,6 +150,64 @@ class RateLimiter:
         self.acquired = 0
         self.throttles = 0
         self.pauses: list[PauseNotice] = []
+        self._on_state = on_state
+        self._save_every_s = save_every_s
+        self._saved_at = -math.inf
+
+    # -- the budget across processes --------------------------------------------------------
+
+    def _labels(self) -> list[str]:
+        return [f"{b.window.limit}/{b.window.seconds:g}" for b in self._buckets]
+
+    def state(self, *, final: bool = False) -> LimiterState:
+        """The budget left now (tokens per window, refilled up to this instant)."""
+        now = self._clock.monotonic()
+        for bucket in self._buckets:
+            bucket.wait(now, self.scale)  # refills up to now
+        return LimiterState(
+            windows=self._labels(),
+            tokens=[round(b.tokens, 6) for b in self._buckets],
+            wall=self._clock.now().timestamp(),
+            scale=self.scale,
+            final=final,
+            save_every_s=self._save_every_s,
+        )
+
+    def resume(self, state: LimiterState | None) -> None:
+        """Start from the budget an earlier process left, so a restart does not burst.
+
+        None (no earlier process recorded one) keeps the full bucket. A state saved at a
+        clean close is exact: its tokens plus the refill since. Otherwise the earlier process
+        may have kept spending until it died, at the latest `save_every_s` after its last
+        save: the bucket is taken as empty then, refilled since.
+        """
+        if state is None or state.windows != self._labels():
+            return
+        elapsed = max(0.0, self._clock.now().timestamp() - state.wall)
+        now = self._clock.monotonic()
+        self.scale = max(0.1, min(1.0, state.scale))
+        for bucket, tokens in zip(self._buckets, state.tokens, strict=True):
+            window = bucket.window
+            rate = window.limit * self.scale * (1.0 - bucket.margin) / window.seconds
+            if state.final:
+                start = tokens + elapsed * rate
+            else:
+                start = max(0.0, elapsed - state.save_every_s) * rate
+            bucket.tokens = min(float(window.limit), max(0.0, start))
+            bucket.last = now
+
+    def close(self) -> None:
+        """Save the exact budget left (a clean end of the process's use of Twenty)."""
+        if self._on_state is not None:
+            self._on_state(self.state(final=True))
+
+    def _maybe_save(self) -> None:
+        if self._on_state is None:
+            return
+        now = self._clock.monotonic()
+        if now - self._saved_at >= self._save_every_s:
+            self._saved_at = now
+            self._on_state(self.state())
 
     @property
     def windows(self) -> tuple[Window, ...]:
@@ -145,6 +227,9 @@ class RateLimiter:
                     self._report(delay, "rate limit budget spent; waiting for the window")
                     reported = True
                 await self._sleep(max(delay, 1e-6))
+            # Saved before the token is taken: a crash right after still leaves a state the
+            # next process reads as "possibly spent until save_every_s later".
+            self._maybe_save()
             for bucket in self._buckets:
                 bucket.take()
             self.acquired += 1

@@ -11,15 +11,18 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+import msgspec
+
 from core.clock import Clock
 from core.mapping import LOAD_ORDER, TARGET_LOAD_ORDER, Mapping, TransformSettings, prepare_context
 from core.mapping.gate import check_gate, confirmed_hash
 from core.mapping.spec import schema_spec_from_mapping
 from core.members import MemberReport, check_members, providers_from_rows
 from core.pipeline.run import Progress, Run, RunRequest, RunResult
+from core.pipeline.source_view import SourceView
 from core.ports.destination import Destination, DestinationSettings, RequestGate
 from core.ports.source import Source
-from core.rate_limit import PauseNotice, RateLimiter, parse_windows
+from core.rate_limit import LimiterState, PauseNotice, RateLimiter, parse_windows
 from core.schema_spec import SchemaSpec
 from core.workspace import Workspace
 
@@ -34,6 +37,71 @@ class DestinationClient(Destination, Protocol):
 
 OpenSource = Callable[[Path], Source]
 MakeClient = Callable[[DestinationSettings, RequestGate], DestinationClient]
+
+
+LIMITER_KEY = "twenty.rate_limiter"
+BATCH_SIZE_KEY = "twenty.learned_batch_size"
+
+
+def destination_settings(workspace: Workspace) -> DestinationSettings:
+    """How to reach Twenty, from ferry.toml and what earlier processes learned (store)."""
+    twenty = workspace.config.twenty
+    learned = workspace.store.meta(BATCH_SIZE_KEY)
+    return DestinationSettings(
+        url=twenty.url,
+        api_key_env=twenty.api_key_env,
+        batch_size=twenty.start_batch_size(int(learned) if learned else None),
+        mutation_max_records=twenty.mutation_max_records,
+        timeout_s=twenty.timeout_s,
+    )
+
+
+def shared_gate(
+    workspace: Workspace, on_pause: Callable[[PauseNotice], None] | None = None
+) -> RateLimiter:
+    """The request budget, started from what the last process left in the store.
+
+    The limiter saves its state in the store every few seconds while it spends and exactly
+    when it closes, so a process restarted after a crash does not burst into a Twenty whose
+    bucket the dead process emptied (core.rate_limit.RateLimiter.resume).
+    """
+    store = workspace.store
+
+    def save(state: LimiterState) -> None:
+        store.set_meta(LIMITER_KEY, msgspec.json.encode(state).decode())
+
+    gate = RateLimiter(
+        parse_windows(workspace.config.twenty.rate_limit), on_pause=on_pause, on_state=save
+    )
+    saved = store.meta(LIMITER_KEY)
+    try:
+        gate.resume(msgspec.json.decode(saved, type=LimiterState) if saved else None)
+    except msgspec.DecodeError:
+        gate.resume(LimiterState(windows=[], tokens=[], wall=0.0))  # unreadable: ignored
+    return gate
+
+
+def remember(workspace: Workspace, client: object, gate: RateLimiter) -> None:
+    """Keep what this process learned for the next: the budget left, the batch size taken."""
+    gate.close()
+    learned = getattr(client, "learned_batch_size", None)
+    if workspace.config.twenty.batch_size == "auto" and isinstance(learned, int):
+        workspace.store.set_meta(BATCH_SIZE_KEY, str(learned))
+
+
+@asynccontextmanager
+async def open_client(
+    workspace: Workspace,
+    make_client: MakeClient,
+    on_pause: Callable[[PauseNotice], None] | None = None,
+) -> AsyncIterator[DestinationClient]:
+    """A Twenty client on the shared budget; what it learned is kept when it closes."""
+    gate = shared_gate(workspace, on_pause)
+    async with make_client(destination_settings(workspace), gate) as client:
+        try:
+            yield client
+        finally:
+            remember(workspace, client, gate)
 
 
 class Session:
@@ -63,15 +131,7 @@ class Session:
     @asynccontextmanager
     async def client(self) -> AsyncIterator[DestinationClient]:
         """A Twenty client with the configured budget; long waits go to the running run."""
-        twenty = self.workspace.config.twenty
-        settings = DestinationSettings(
-            url=twenty.url,
-            api_key_env=twenty.api_key_env,
-            batch_size=twenty.batch_size,
-            timeout_s=twenty.timeout_s,
-        )
-        gate = RateLimiter(parse_windows(twenty.rate_limit), on_pause=self._on_pause)
-        async with self._make_client(settings, gate) as client:
+        async with open_client(self.workspace, self._make_client, self._on_pause) as client:
             yield client
 
     def _on_pause(self, notice: PauseNotice) -> None:
@@ -104,10 +164,12 @@ class Session:
             settings = TransformSettings(
                 namespace=self.workspace.namespace, owner_for=report.owner_for
             )
+            # The export as it stands: the first one with every delta applied since.
+            view = SourceView(self.source, store.connection)
             run = Run(
                 self.workspace,
-                self.source,
-                lambda: prepare_context(self.source, mapping, settings),
+                view,
+                lambda: prepare_context(view, mapping, settings),
                 spec,
                 client,
                 clock=self._clock,

@@ -218,6 +218,23 @@ class EventStore:
             self._checkpointer.close()
         self._conn.close()
 
+    def meta(self, key: str) -> str | None:
+        """An operational setting kept beside the log (not an event: never in the chain)."""
+        row = self._conn.execute("SELECT value FROM store_meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Keep an operational setting (e.g. the rate limiter's last state), committed now.
+
+        What the migration did is only ever in events; these are hints that make the next
+        process start well (how much request budget is left, the batch size Twenty takes).
+        """
+        self._conn.execute(
+            "INSERT INTO store_meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
     def __enter__(self) -> EventStore:
         return self
 
