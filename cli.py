@@ -1126,6 +1126,11 @@ def _print_run_summary(result: Any, report: Path) -> None:
 @click.option(
     "--without-sample-approval", is_flag=True, help="Run even though no sample was approved."
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write the source's values over records edited in Twenty since our last write.",
+)
 @_run_overrides
 @pass_context
 def run_command(
@@ -1134,6 +1139,7 @@ def run_command(
     max_duration: float | None,
     retry_failed: bool,
     without_sample_approval: bool,
+    force: bool,
     twenty_url: str | None,
     api_key_env: str | None,
     rate_limit: str | None,
@@ -1143,7 +1149,9 @@ def run_command(
     from core.pipeline.run import RunRequest
 
     _require_sample_approval(context, without_sample_approval)
-    request = RunRequest(entities=entities, max_duration_s=max_duration, retry_failed=retry_failed)
+    request = RunRequest(
+        entities=entities, max_duration_s=max_duration, retry_failed=retry_failed, force=force
+    )
     result = _execute(
         context, request, _twenty_overrides(twenty_url, api_key_env, rate_limit, batch_size)
     )
@@ -1185,19 +1193,12 @@ def _checks_workspace(context: Context, overrides: dict[str, Any]) -> Any:
 
 
 def _checks_client(workspace: Any) -> Any:
-    """A Twenty client configured by the workspace (key read from its variable)."""
+    """A Twenty client configured by the workspace (key read from its variable), on the
+    budget the last process left (core.session.open_client); call it with `_checks_call`."""
     from adapters.twenty import TwentyClient
-    from core.ports.destination import DestinationSettings
-    from core.rate_limit import RateLimiter, parse_windows
+    from core.session import open_client
 
-    twenty = workspace.config.twenty
-    settings = DestinationSettings(
-        url=twenty.url,
-        api_key_env=twenty.api_key_env,
-        batch_size=twenty.batch_size,
-        timeout_s=twenty.timeout_s,
-    )
-    return TwentyClient(settings, gate=RateLimiter(parse_windows(twenty.rate_limit)))
+    return open_client(workspace, lambda settings, gate: TwentyClient(settings, gate=gate))
 
 
 def _checks_call(client: Any, work: Any) -> Any:
@@ -1205,10 +1206,25 @@ def _checks_call(client: Any, work: Any) -> Any:
     import anyio
 
     async def run() -> Any:
-        async with client:
-            return await work(client)
+        async with client as opened:
+            return await work(opened)
 
     return anyio.run(run)
+
+
+def _source_count(workspace: Any) -> Any:
+    """The source as it stands, counted from the files: the first export and every delta
+    applied since (`core.pipeline.verification.count_source_rows`)."""
+    from adapters.dental_exec import open_export
+    from core.pipeline.source_view import delta_exports
+    from core.pipeline.verification import count_source_rows
+
+    locations = [workspace.config.source, *delta_exports(workspace.store.connection)]
+    exports = [
+        (location, open_export(Path(location)) if Path(location).exists() else None)
+        for location in locations
+    ]
+    return count_source_rows(exports)
 
 
 def _checks_source(workspace: Any) -> Any:
@@ -1239,19 +1255,30 @@ def verify_command(
 ) -> None:
     """Read every migrated record back by id, compare each field; write reconciliation.md."""
     from core.clock import SystemClock
-    from core.pipeline.verification import source_row_counts, verify_workspace
+    from core.pipeline.verification import verify_workspace
     from core.reports import reconciliation_data
 
     overrides = _twenty_overrides(twenty_url, api_key_env, rate_limit, batch_size)
     workspace = _checks_workspace(context, overrides)
     try:
-        source = _checks_source(workspace)
-        rows = source_row_counts(source) if source is not None else None
+        counted = _source_count(workspace)
         now = SystemClock().now()
-        outcome = _checks_call(
-            _checks_client(workspace),
-            lambda c: verify_workspace(workspace, c, now, entity=entity, source_rows=rows),
-        )
+        # `--json` prints data only: no bar in the output a script parses.
+        progress = _RichProgress(Console(stderr=True, quiet=as_json))
+        progress.stage("records", "read back", _records_to_verify(workspace, entity))
+        with progress.bars:
+            outcome = _checks_call(
+                _checks_client(workspace),
+                lambda c: verify_workspace(
+                    workspace,
+                    c,
+                    now,
+                    entity=entity,
+                    source_rows=counted.rows,
+                    source_problem=counted.problem,
+                    on_page=lambda n: progress.advance("records", "read back", n),
+                ),
+            )
     finally:
         workspace.close()
     summary = outcome.summary
@@ -1263,6 +1290,8 @@ def verify_command(
             "entities": msgspec.to_builtins(summary.entities),
             "fields": summary.fields,
             "reconciliation": reconciliation_data(outcome.reconciliation),
+            "deletes_waiting": outcome.deletes_waiting,
+            "is_clean": outcome.is_clean,
             "report": str(outcome.report),
         }
         click.echo(msgspec.json.format(msgspec.json.encode(data)).decode())
@@ -1272,7 +1301,18 @@ def verify_command(
         sys.exit(1)
 
 
+def _records_to_verify(workspace: Any, entity: str | None) -> int:
+    """The records `ferry verify` reads back (for its progress bar)."""
+    sql = (
+        "SELECT COUNT(*) FROM record_state WHERE state IN ('loaded', 'verified', "
+        "'verify_failed')" + (" AND entity = ?" if entity else "")
+    )
+    return int(workspace.store.connection.execute(sql, (entity,) if entity else ()).fetchone()[0])
+
+
 def _print_verification(outcome: Any) -> None:
+    from core.reports.reconciliation import OPEN_CATEGORIES
+
     table = Table("entity", "checked", "verified", "mismatched", "missing", title=outcome.run_id)
     for name, counts in outcome.summary.entities.items():
         cells = (counts.checked, counts.verified, counts.mismatched, counts.missing)
@@ -1280,8 +1320,26 @@ def _print_verification(outcome: Any) -> None:
     Console().print(table)
     for field, count in sorted(outcome.summary.fields.items()):
         click.echo(f"differs: {field} in {count:,} record(s)")
-    adds_up = "adds up" if outcome.reconciliation.adds_up else "DOES NOT add up"
+    reconciliation = outcome.reconciliation
+    if reconciliation.source_problem:
+        click.echo(f"reconciliation {reconciliation.source_problem}: {outcome.report}")
+        return
+    adds_up = "adds up" if reconciliation.adds_up else "DOES NOT add up"
     click.echo(f"reconciliation {adds_up}: {outcome.report}")
+    open_ = {
+        category: sum(e.counts[category] for e in reconciliation.entities)
+        for category in OPEN_CATEGORIES
+    }
+    for category, count in open_.items():
+        if count:
+            click.echo(f"not done: {count:,} record(s) {category.replace('_', ' ')}")
+    if outcome.deletes_waiting:
+        click.echo(
+            f"not done: {outcome.deletes_waiting:,} record(s) removed or deleted in the source "
+            "still live in Twenty (ferry delta EXPORT --apply-deletes)"
+        )
+    if not outcome.is_clean:
+        click.echo("Twenty does not hold what the source says yet: see `ferry status`")
 
 
 @ferry.command("plan")
@@ -1342,8 +1400,10 @@ def _make_plan(workspace: Any, offline: bool) -> Any:
             _checks_client(workspace),
             lambda c: check_destination(spec, c, c, providers, placeholder),
         )
+    from core.session import destination_settings
+
     inputs = PlanInputs(
-        batch_size=twenty.batch_size,
+        batch_size=destination_settings(workspace).batch_size,
         rate_limit=twenty.rate_limit,
         source=source,
         mapping_check=gate,
@@ -1634,9 +1694,25 @@ def delta_command(
         if not dry_run:
             text = render_delta_report(result)
             report = write_private(session.workspace.reports / f"delta-{result.run_id}.md", text)
+        if dry_run:
+            click.echo(_delta_cost(session.workspace, result))
     finally:
         session.workspace.close()
     _print_delta(result, report)
+
+
+def _delta_cost(workspace: Any, result: Any) -> str:
+    """`N write request(s) ...: about T under the budget` for a dry run's planned writes."""
+    from core.pipeline.plan import IDS_PER_LOOKUP, estimate_seconds
+
+    budget = workspace.config.twenty.rate_limit
+    # The real delta reads each record it updates or deletes once before writing (conflicts).
+    reads = -(-sum(1 for w in result.planned if w.operation != "create") // IDS_PER_LOOKUP)
+    requests = result.write_requests + reads
+    return (
+        f"the delta would send {result.write_requests:,} write request(s) and about "
+        f"{reads:,} read(s): about {_duration(estimate_seconds(requests, budget))} under {budget}"
+    )
 
 
 def _print_delta(result: Any, report: Path | None) -> None:
@@ -1724,12 +1800,19 @@ def rollback_command(
     workspace = _checks_workspace(context, overrides)
     try:
         check_scope(workspace.store.connection, scope)
+        estimate = _rollback_estimate(workspace, scope)
         if dry_run:
             _print_rollback_plan(workspace, scope, schema)
+            click.echo(_rollback_cost(workspace, estimate))
             return
-        _confirm_rollback(yes)
-        options = RollbackOptions(scope=scope, schema=schema, force=force)
-        result = _run_rollback(workspace, options)
+        _confirm_rollback(yes, _rollback_cost(workspace, estimate))
+        options = RollbackOptions(
+            scope=scope,
+            schema=schema,
+            force=force,
+            max_in_flight=workspace.config.twenty.max_in_flight,
+        )
+        result = _run_rollback(workspace, options, estimate.records)
     finally:
         workspace.close()
     _print_rollback_result(result)
@@ -1739,7 +1822,41 @@ def rollback_command(
         sys.exit(1)
 
 
-def _confirm_rollback(yes: bool) -> None:
+def _rollback_estimate(workspace: Any, scope: Any) -> Any:
+    """The records and requests a rollback of `scope` would send (core.rollback)."""
+    from adapters.twenty.records import IDS_PER_LOOKUP
+    from core.rollback import estimate_rollback
+
+    return estimate_rollback(
+        workspace.store.connection,
+        scope,
+        mutation_max=workspace.config.twenty.mutation_max_records,
+        ids_per_lookup=IDS_PER_LOOKUP,
+    )
+
+
+def _rollback_cost(workspace: Any, estimate: Any) -> str:
+    """`N write(s): D delete(s), R restore(s); Q request(s), about T under the budget`."""
+    from core.pipeline.plan import estimate_seconds
+
+    budget = workspace.config.twenty.rate_limit
+    seconds = estimate_seconds(estimate.requests, budget)
+    return (
+        f"{estimate.records:,} record(s) to undo ({estimate.deletes:,} delete(s), "
+        f"{estimate.restores:,} restore(s)); {estimate.requests:,} request(s), about "
+        f"{_duration(seconds)} under {budget}"
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:,.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:,.1f} min"
+    return f"{seconds / 3600:,.1f} h"
+
+
+def _confirm_rollback(yes: bool, cost: str) -> None:
     if yes:
         return
     if not sys.stdin.isatty():
@@ -1747,15 +1864,18 @@ def _confirm_rollback(yes: bool) -> None:
             "rollback changes Twenty: pass --yes in a non-interactive shell "
             "(or run `ferry rollback --dry-run` first to see the plan)"
         )
-    click.confirm("Undo these writes in Twenty now?", abort=True)
+    click.confirm(f"{cost}. Undo these writes in Twenty now?", abort=True)
 
 
-def _run_rollback(workspace: Any, options: Any) -> Any:
-    """The rollback through one Twenty client (the configured budget, shared limiter)."""
+def _run_rollback(workspace: Any, options: Any, total: int) -> Any:
+    """The rollback through one Twenty client (the configured budget, shared limiter), with
+    a progress bar (records, rate, time left)."""
     from core.clock import SystemClock
     from core.rollback import rollback
 
-    with _StopOnInterrupt() as stop:
+    progress = _RichProgress(Console(stderr=True))
+    progress.stage("records", "undo", total)
+    with _StopOnInterrupt() as stop, progress.bars:
         return _checks_call(
             _checks_client(workspace),
             lambda client: rollback(
@@ -1765,6 +1885,7 @@ def _run_rollback(workspace: Any, options: Any) -> Any:
                 options,
                 clock=SystemClock(),
                 should_stop=lambda: stop.requested,
+                on_progress=lambda n: progress.advance("records", "undo", n),
             ),
         )
 
@@ -1852,10 +1973,7 @@ def report_command(context: Context, name: str, fmt: str, out: Path | None) -> N
     try:
         rows = None
         if name == "reconciliation":
-            from core.pipeline.verification import source_row_counts
-
-            source = _checks_source(workspace)
-            rows = source_row_counts(source) if source is not None else None
+            rows = _source_count(workspace).rows
         request = ReportRequest(
             name=name,
             fmt=fmt,  # type: ignore[arg-type]

@@ -15,6 +15,15 @@ The protocol, per record (next to core.loader's, which creates):
 4. Unknown outcome (timeout, dropped connection, 5xx, or in doubt on resume): read the record
    back. Updates and soft deletes are idempotent, so when it does not yet hold what was sent
    the same request is sent again under a new LoadRequested carrying the same before-image.
+
+Plain updates of live records go many to a request: a batch upsert by id
+(`POST /rest/batch/{plural}?upsert=true`) carrying only the changed fields, which Twenty
+writes and leaves every other field as it is (docs/destination.md, "Bulk writes"); a batch
+Twenty refuses is sent again one PATCH a record. Restores and updates in doubt stay one
+request a record. Soft deletes go many to a request (Twenty's delete-many with
+`soft_delete=true`, up to the destination's `mutation_max_records` ids): the intents of the
+whole request are recorded before it, and a record its answer does not name is read back
+before anything is resent.
 """
 
 from __future__ import annotations
@@ -81,6 +90,24 @@ class UpdateItem(msgspec.Struct, frozen=True, kw_only=True):
     before_image: dict[str, Any] | None = None
 
 
+class _Update(msgspec.Struct, frozen=True, kw_only=True):
+    """An update decided: the item, the values to send, and the before-image to record."""
+
+    item: UpdateItem
+    values: dict[str, Any]
+    before: dict[str, Any]
+
+    @property
+    def is_plain(self) -> bool:
+        """A live record's fields change, nothing in doubt: it may go in a batch upsert."""
+        return (
+            self.item.operation == "update"
+            and not self.item.in_doubt
+            and self.item.before_image is None
+            and self.before.get("deletedAt") is None
+        )
+
+
 class UpdateSettings(msgspec.Struct, frozen=True, kw_only=True):
     """How to update: the run, concurrency, and whether conflicts are overwritten."""
 
@@ -141,22 +168,51 @@ class Updater:
             self._versions[stream_id] = version + 1
         self._store.append(batch, run_id=self._settings.run_id)
 
+    def _record_many(self, pairs: Sequence[tuple[str, Event]]) -> None:
+        """One event for each of several streams, in one transaction."""
+        batch = []
+        for stream_id, event in pairs:
+            version = self._versions[stream_id]
+            batch.append(NewEvent(stream_id, event, expected_version=version))
+            self._versions[stream_id] = version + 1
+        if batch:
+            self._store.append(batch, run_id=self._settings.run_id)
+
     def _record_run(self, event: Event) -> None:
         run_id = self._settings.run_id
         self._store.append([NewEvent(f"run:{run_id}", event)], run_id=run_id)
 
     async def apply(self, chunks: Iterable[Sequence[UpdateItem]]) -> UpdateSummary:
-        """Apply every item exactly once (per object, one read per page of ids)."""
+        """Apply every item exactly once (per object, one read per page of ids).
+
+        Plain updates of live records go many to a request (batch upsert by id, the fields
+        that changed only); restores, updates in doubt and soft deletes as described above.
+        """
         limiter = anyio.CapacityLimiter(self._settings.max_in_flight)
         for chunk in chunks:
             for start in range(0, len(chunk), self._destination.batch_size):
                 page = chunk[start : start + self._destination.batch_size]
                 current = await self._read(page)
+                for item in page:
+                    self._versions[item.stream_id] = item.version
+                deletes = [i for i in page if i.operation == "soft_delete"]
+                bulk: list[_Update] = []
                 async with anyio.create_task_group() as group:
                     for item in page:
-                        self._versions[item.stream_id] = item.version
-                        found = current.get(item.destination_id.lower())
-                        group.start_soon(self._one, item, found, limiter)
+                        if item.operation == "soft_delete":
+                            continue
+                        update = self._decide(item, current.get(item.destination_id.lower()))
+                        if update is None:
+                            continue
+                        if update.is_plain:
+                            bulk.append(update)
+                        else:
+                            group.start_soon(self._one, update, limiter)
+                    if deletes:
+                        group.start_soon(self._soft_delete_many, deletes, current, limiter)
+                    for plural in dict.fromkeys(u.item.object_plural for u in bulk):
+                        same = [u for u in bulk if u.item.object_plural == plural]
+                        group.start_soon(self._upsert_many, same, limiter)
         return self.summary
 
     async def _read(self, items: Sequence[UpdateItem]) -> dict[str, Record]:
@@ -167,16 +223,16 @@ class Updater:
                 found[str(record["id"]).lower()] = record
         return found
 
-    async def _one(self, item: UpdateItem, current: Record | None, limiter: Any) -> None:
+    async def _one(self, update: _Update, limiter: Any) -> None:
         async with limiter:
-            if item.operation == "soft_delete":
-                await self._soft_delete(item, current)
-            else:
-                await self._update(item, current)
+            await self._send_update(update.item, update.values, update.before)
 
     # -- updates ----------------------------------------------------------------------------
 
-    async def _update(self, item: UpdateItem, current: Record | None) -> None:
+    def _decide(self, item: UpdateItem, current: Record | None) -> _Update | None:
+        """What to send for an update or restore; None when it is settled without a write
+        (a conflict left alone, a record already up to date, an update in doubt that
+        landed)."""
         values = (
             dict(item.payload)
             if item.operation == "restore"
@@ -184,11 +240,11 @@ class Updater:
         )
         if current is None:
             self._conflict(item, (), missing=True, overwritten=False)
-            return
+            return None
         if item.in_doubt and (not values or _holds(current, values, item.operation)):
             self.summary.reconciled += 1
             self._landed(item, item.before_image, reconciled=True)
-            return
+            return None
         if item.before_image is None and item.operation == "update":
             edited = _edited(item.last_sent, current)
             if current.get("deletedAt") is not None:
@@ -196,15 +252,61 @@ class Updater:
             if edited:
                 self._conflict(item, edited, missing=False, overwritten=self._settings.force)
                 if not self._settings.force:
-                    return
+                    return None
                 tops = {path.split(".")[0] for path in edited}
                 values.update({k: v for k, v in item.payload.items() if k in tops})
         if not values and not item.in_doubt and item.before_image is None:
             self.summary.up_to_date += 1
             self._record(item.stream_id, RecordUpToDate(destination_id=item.destination_id))
-            return
+            return None
         before = item.before_image if item.before_image is not None else dict(current)
-        await self._send_update(item, values, before)
+        return _Update(item=item, values=values, before=before)
+
+    async def _upsert_many(self, updates: list[_Update], limiter: Any) -> None:
+        """Plain updates of live records, many to a request: a batch upsert by id carrying
+        only the changed fields (Twenty leaves the others untouched). The intents are
+        recorded before the request; after an unknown outcome the records are read back
+        and only those not holding the values are sent again; a refused batch is sent again
+        one record at a time, so one bad record does not fail the others."""
+        async with limiter:
+            plural = updates[0].item.object_plural
+            self._record_many([(u.item.stream_id, _requested(u.item, u.before)) for u in updates])
+            left = list(updates)
+            for _ in range(_ATTEMPTS):
+                records = [{"id": u.item.destination_id, **u.values} for u in left]
+                try:
+                    await self._destination.upsert_many(plural, records)
+                except WriteOutcomeUnknownError:
+                    left = await self._settle_upserts(plural, left)
+                    if not left:
+                        return
+                    continue
+                except RecordRejectedError:
+                    break
+                for update in left:
+                    self._landed(update.item, update.before, reconciled=False)
+                return
+            else:
+                for update in left:
+                    self._failed(update.item, "OUTCOME_UNKNOWN", "outcome unknown", True)
+                return
+        for update in left:
+            await self._one(update, limiter)
+
+    async def _settle_upserts(self, plural: str, left: list[_Update]) -> list[_Update]:
+        """Read back: record those holding their values as landed; return the others."""
+        ids = [u.item.destination_id for u in left]
+        found = await self._destination.find_by_ids(plural, ids, include_deleted=True)
+        current = {str(r["id"]).lower(): r for r in found}
+        rest = []
+        for update in left:
+            record = current.get(update.item.destination_id.lower())
+            if record is not None and _holds(record, update.values, "update"):
+                self.summary.reconciled += 1
+                self._landed(update.item, update.before, reconciled=True)
+            else:
+                rest.append(update)
+        return rest
 
     async def _send_update(self, item: UpdateItem, values: Record, before: Record) -> None:
         self._record(item.stream_id, _requested(item, before))
@@ -249,57 +351,81 @@ class Updater:
 
     # -- soft deletes -----------------------------------------------------------------------
 
-    async def _soft_delete(self, item: UpdateItem, current: Record | None) -> None:
-        if current is None:
-            self._conflict(item, (), missing=True, overwritten=False)
-            return
-        if item.in_doubt and current.get("deletedAt") is not None:
-            self.summary.reconciled += 1
-            self.summary.soft_deleted += 1
-            self._record(item.stream_id, _soft_deleted(item, reconciled=True))
-            return
-        if item.before_image is None:
-            edited = _edited(item.last_sent, current)
-            if edited:
-                self._conflict(item, edited, missing=False, overwritten=self._settings.force)
-                if not self._settings.force:
-                    return
-        before = item.before_image if item.before_image is not None else dict(current)
-        self._record(item.stream_id, _requested(item, before))
-        outcome = await self._send_soft_delete(item)
-        if outcome is None:
-            return
-        self.summary.soft_deleted += 1
-        self._record(item.stream_id, _soft_deleted(item, reconciled=outcome))
+    async def _soft_delete_many(
+        self, items: list[UpdateItem], current: dict[str, Record], limiter: Any
+    ) -> None:
+        """Soft-delete records many to a request, after the same checks as one at a time.
 
-    async def _send_soft_delete(self, item: UpdateItem) -> bool | None:
-        """Soft-delete; after an unknown outcome read back first (a second DELETE of a
-        soft-deleted record is a 404). True when established by reading back, None on failure.
-        """
-        doubtful = False
+        In doubt and found soft-deleted: done. Edited in Twenty since our write: a conflict
+        (left alone unless `force`). The intents of a request are recorded before it; a
+        record the answer does not name is read back (soft-deleted already, or gone)."""
+        wanted: list[UpdateItem] = []
+        for item in items:
+            found = current.get(item.destination_id.lower())
+            if found is None:
+                self._conflict(item, (), missing=True, overwritten=False)
+            elif item.in_doubt and found.get("deletedAt") is not None:
+                self.summary.reconciled += 1
+                self.summary.soft_deleted += 1
+                self._record(item.stream_id, _soft_deleted(item, reconciled=True))
+            elif self._may_soft_delete(item, found):
+                before = item.before_image if item.before_image is not None else dict(found)
+                wanted.append(msgspec.structs.replace(item, before_image=before))
+        size = max(1, self._destination.mutation_max_records)
+        for start in range(0, len(wanted), size):
+            async with limiter:
+                await self._send_soft_deletes(wanted[start : start + size])
+
+    def _may_soft_delete(self, item: UpdateItem, found: Record) -> bool:
+        if item.before_image is not None:
+            return True  # our own earlier request: no conflict check, it may have landed
+        edited = _edited(item.last_sent, found)
+        if not edited:
+            return True
+        self._conflict(item, edited, missing=False, overwritten=self._settings.force)
+        return self._settings.force
+
+    async def _send_soft_deletes(self, batch: list[UpdateItem]) -> None:
+        """One delete-many (soft) for `batch`, settled exactly (see `_soft_delete_many`)."""
+        self._record_many([(i.stream_id, _requested(i, i.before_image or {})) for i in batch])
+        plural = batch[0].object_plural
+        left = {i.destination_id.lower(): i for i in batch}
         for _ in range(_ATTEMPTS):
-            if doubtful and await self._is_soft_deleted(item):
-                return True
             try:
-                await self._destination.delete_one(
-                    item.object_plural, item.destination_id, soft=True
-                )
-                return False
+                answered = await self._destination.delete_many(plural, list(left), soft=True)
             except WriteOutcomeUnknownError:
-                doubtful = True
-            except RecordNotFoundError:
-                if await self._is_soft_deleted(item):
-                    return True
-                self._failed(item, "MISSING", "the record is no longer in Twenty", False)
-                return None
-        self._failed(item, "OUTCOME_UNKNOWN", "outcome still unknown after retries", True)
-        return None
+                left = await self._settle_soft_deletes(plural, left)
+                if not left:
+                    return
+                continue
+            except RecordRejectedError as refused:
+                for item in left.values():
+                    self._failed(item, f"HTTP_{refused.status}", refused.message, False)
+                return
+            done = {d.lower() for d in answered}
+            self._soft_deleted_many([i for k, i in left.items() if k in done], reconciled=False)
+            rest = {k: i for k, i in left.items() if k not in done}
+            if rest:
+                for item in (await self._settle_soft_deletes(plural, rest)).values():
+                    self._failed(item, "MISSING", "the record is no longer in Twenty", False)
+            return
+        for item in left.values():
+            self._failed(item, "OUTCOME_UNKNOWN", "outcome still unknown after retries", True)
 
-    async def _is_soft_deleted(self, item: UpdateItem) -> bool:
-        found = await self._destination.find_by_ids(
-            item.object_plural, [item.destination_id], include_deleted=True
-        )
-        return bool(found) and found[0].get("deletedAt") is not None
+    async def _settle_soft_deletes(
+        self, plural: str, left: dict[str, UpdateItem]
+    ) -> dict[str, UpdateItem]:
+        """Read back: record the soft-deleted ones as done; return those still live or gone."""
+        found = await self._destination.find_by_ids(plural, list(left), include_deleted=True)
+        deleted = {str(r["id"]).lower() for r in found if r.get("deletedAt") is not None}
+        self._soft_deleted_many([i for k, i in left.items() if k in deleted], reconciled=True)
+        return {k: i for k, i in left.items() if k not in deleted}
+
+    def _soft_deleted_many(self, items: list[UpdateItem], *, reconciled: bool) -> None:
+        self.summary.soft_deleted += len(items)
+        if reconciled:
+            self.summary.reconciled += len(items)
+        self._record_many([(i.stream_id, _soft_deleted(i, reconciled=reconciled)) for i in items])
 
     # -- outcomes ---------------------------------------------------------------------------
 

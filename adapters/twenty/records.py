@@ -22,7 +22,10 @@ from core.ports.destination import (
 )
 
 QUERY_MAX_RECORDS = 200  # Twenty's cap on records per batch create/upsert (and page size)
-IDS_PER_LOOKUP = 50  # keeps the filter URL around 2 KB
+IDS_PER_LOOKUP = 100  # keeps the filter URL around 4 KB (Node's limit is 16 KB, nginx's 8 KB)
+# A filter that names `deletedAt` reads soft-deleted rows too (Twenty's query parser looks for
+# the key at any depth): this one matches every row, live or deleted, in one request.
+_LIVE_OR_DELETED = "or(deletedAt[is]:NULL,deletedAt[is]:NOT_NULL)"
 _PAGE = QUERY_MAX_RECORDS  # Twenty's maximum page size
 
 T = TypeVar("T")
@@ -245,14 +248,13 @@ class RecordApi:
     async def find(
         self, object_name: str, filter_expr: str | None = None, *, include_deleted: bool = False
     ) -> AsyncIterator[Record]:
-        """Every record matching a filter, following cursors (live rows, then deleted ones)."""
-        filters = [filter_expr]
+        """Every record matching a filter, following cursors (soft-deleted ones too when
+        asked: one query whose filter names `deletedAt`)."""
+        expr = filter_expr
         if include_deleted and "deletedAt" not in (filter_expr or ""):
-            deleted = "deletedAt[is]:NOT_NULL"
-            filters.append(f"{filter_expr},{deleted}" if filter_expr else deleted)
-        for expr in filters:
-            async for record in self._pages(f"/rest/{object_name}", expr):
-                yield record
+            expr = f"{filter_expr},{_LIVE_OR_DELETED}" if filter_expr else _LIVE_OR_DELETED
+        async for record in self._pages(f"/rest/{object_name}", expr):
+            yield record
 
     async def _pages(self, path: str, filter_expr: str | None) -> AsyncIterator[Record]:
         cursor: str | None = None

@@ -73,6 +73,7 @@ class DeltaResult(msgspec.Struct, kw_only=True):
     blocked: list[Blocked] = msgspec.field(default_factory=list)
     high_water: dict[str, str] = msgspec.field(default_factory=dict)
     planned: list[PlannedWrite] = msgspec.field(default_factory=list)
+    write_requests: int = 0  # a dry run: the write requests the real delta would send
     seconds: float = 0.0
     detect_seconds: float = 0.0  # reading the export and finding what changed (local stages)
 
@@ -165,6 +166,7 @@ class DeltaRun:
         self.result.seconds = self._clock.monotonic() - started
         if isinstance(self._destination, RecordingDestination):
             self.result.planned = list(self._destination.planned)
+            self.result.write_requests = self._destination.write_requests
         counts = {**self.result.sent(), "conflicts": len(self.result.conflicts)}
         counts["removed"] = len(self.result.removed)
         self._record_run(RunFinished(outcome=self.result.outcome, counts=counts, message=message))

@@ -37,6 +37,9 @@ class RecordingDestination:
     def __init__(self, real: Destination) -> None:
         self._real = real
         self.planned: list[PlannedWrite] = []
+        # Write requests the real run would send for these writes (the real client's
+        # chunking: batch_size a create or upsert, mutation_max_records a delete-many).
+        self.write_requests = 0
 
     @property
     def batch_size(self) -> int:
@@ -54,43 +57,54 @@ class RecordingDestination:
 
     async def create_batch(self, object_name: str, records: Sequence[Record]) -> BatchOutcome:
         """Record a create per record; every one 'succeeds'."""
+        self.write_requests += _requests(len(records), self.batch_size)
         for record in records:
             self._plan("create", object_name, str(record["id"]), record)
         return BatchOutcome(created=tuple(records), rejected={})
 
     async def create_one(self, object_name: str, record: Record) -> Record:
         """Record one create."""
+        self.write_requests += 1
         self._plan("create", object_name, str(record.get("id", "")), record)
         return dict(record)
 
     async def update_one(self, object_name: str, record_id: str, values: Record) -> Record:
         """Record an update of the given fields."""
+        self.write_requests += 1
         self._plan("update", object_name, record_id, values)
         return {"id": record_id, **values}
 
     async def delete_one(self, object_name: str, record_id: str, *, soft: bool) -> None:
         """Record a (soft) delete."""
+        self.write_requests += 1
         self._plan("soft_delete" if soft else "delete", object_name, record_id, {})
 
     async def restore_one(self, object_name: str, record_id: str) -> Record:
         """Record a restore."""
+        self.write_requests += 1
         self._plan("restore", object_name, record_id, {})
         return {"id": record_id, "deletedAt": None}
 
     async def delete_many(self, object_name: str, ids: Sequence[str], *, soft: bool) -> list[str]:
         """Record a (soft) delete per id; every one 'succeeds'."""
         for record_id in ids:
-            await self.delete_one(object_name, record_id, soft=soft)
+            self._plan("soft_delete" if soft else "delete", object_name, record_id, {})
+        self.write_requests += _requests(len(ids), self.mutation_max_records)
         return list(ids)
 
     async def restore_many(self, object_name: str, ids: Sequence[str]) -> list[Record]:
         """Record a restore per id."""
-        return [await self.restore_one(object_name, record_id) for record_id in ids]
+        for record_id in ids:
+            self._plan("restore", object_name, record_id, {})
+        self.write_requests += _requests(len(ids), self.mutation_max_records)
+        return [{"id": record_id, "deletedAt": None} for record_id in ids]
 
     async def upsert_many(self, object_name: str, records: Sequence[Record]) -> list[Record]:
-        """Record an upsert of the given fields per record."""
+        """Record an update of the given fields per record (the Updater upserts by id only
+        records it read live in Twenty: to the operator, each is an update)."""
+        self.write_requests += _requests(len(records), self.batch_size)
         for record in records:
-            self._plan("upsert", object_name, str(record["id"]), record)
+            self._plan("update", object_name, str(record["id"]), record)
         return [dict(record) for record in records]
 
     async def find_by_ids(
@@ -108,6 +122,10 @@ class RecordingDestination:
     async def list_members(self) -> list[Member]:
         """Read from Twenty."""
         return await self._real.list_members()
+
+
+def _requests(records: int, per_request: int) -> int:
+    return -(-records // max(1, per_request)) if records else 0
 
 
 def scratch_store(store: EventStore, directory: Path) -> EventStore:

@@ -9,9 +9,11 @@ from core.rollback.plan import RollbackItem, RollbackScope, plan_chunks
 from core.rollback.records import Conflict, Failure, RecordUndoer, UndoCounts, edited_fields
 from core.rollback.runner import (
     PlannedRecord,
+    RollbackEstimate,
     RollbackOptions,
     RollbackResult,
     check_scope,
+    estimate_rollback,
     plan_records,
     plan_schema,
     rollback,
@@ -23,6 +25,7 @@ __all__ = [
     "Failure",
     "PlannedRecord",
     "RecordUndoer",
+    "RollbackEstimate",
     "RollbackItem",
     "RollbackOptions",
     "RollbackResult",
@@ -33,6 +36,7 @@ __all__ = [
     "UndoCounts",
     "check_scope",
     "edited_fields",
+    "estimate_rollback",
     "plan_chunks",
     "plan_records",
     "plan_schema",

@@ -13,9 +13,10 @@ A record whose current values differ from what we last wrote (per the comparison
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal
 
+import anyio
 import msgspec
 
 from core.pipeline.comparison import compare_record
@@ -28,7 +29,13 @@ from core.ports.destination import (
 )
 from core.rollback.plan import RollbackItem
 from events.store import EventStore, NewEvent
-from events.types import ConflictDetected, Event, RecordRolledBack, RollbackRequested
+from events.types import (
+    ConflictDetected,
+    Event,
+    RecordReverted,
+    RecordRolledBack,
+    RollbackRequested,
+)
 
 __all__ = ["Conflict", "Failure", "RecordUndoer", "UndoCounts"]
 
@@ -78,12 +85,19 @@ class RecordUndoer:
     """Undoes RollbackItems in a Destination, recording every step in the EventStore."""
 
     def __init__(
-        self, store: EventStore, destination: Destination, rollback_id: str, *, force: bool
+        self,
+        store: EventStore,
+        destination: Destination,
+        rollback_id: str,
+        *,
+        force: bool,
+        max_in_flight: int = 4,
     ) -> None:
         self._store = store
         self._destination = destination
         self._rollback_id = rollback_id
         self._force = force
+        self._max_in_flight = max_in_flight
         self._versions: dict[str, int] = {}
         self.counts = UndoCounts()
         self.conflicts: list[Conflict] = []
@@ -96,6 +110,85 @@ class RecordUndoer:
         )
         self._versions[item.stream_id] = version + 1
 
+    def _record_many(self, pairs: Sequence[tuple[RollbackItem, Event]]) -> None:
+        """Append one event to each of several records, in one transaction."""
+        batch = []
+        for item, event in pairs:
+            version = self._versions.get(item.stream_id, item.version)
+            batch.append(NewEvent(item.stream_id, event, expected_version=version))
+            self._versions[item.stream_id] = version + 1
+        if batch:
+            self._store.append(batch, run_id=self._rollback_id)
+
+    async def undo_creates(self, items: list[RollbackItem], current: dict[str, Record]) -> None:
+        """Delete records we created, many to a request (one object's items, in plan order).
+
+        Records already gone are done without a write; records edited since our write are
+        conflicts (left alone unless `force`). The intents of a whole request are recorded
+        before it; after an unknown outcome the ids are looked up before anything is resent,
+        and a delete of ids of which some are already gone is harmless: each record's outcome
+        is recorded exactly (`already_done` when our request did not find it).
+        """
+        wanted: list[RollbackItem] = []
+        for item in items:
+            found = current.get(item.destination_id)
+            if found is None:
+                self._done(item, "delete", already_done=True)
+            elif not self._conflicts(item, edited_fields(item.written, found)):
+                wanted.append(item)
+        size = max(1, self._destination.mutation_max_records)
+        limiter = anyio.CapacityLimiter(self._max_in_flight)
+        async with anyio.create_task_group() as group:
+            for start in range(0, len(wanted), size):
+                group.start_soon(self._delete_batch, wanted[start : start + size], limiter)
+
+    async def _delete_batch(self, batch: list[RollbackItem], limiter: Any) -> None:
+        async with limiter:
+            intents = [(i, self._requested(i, "delete")) for i in batch if i.pending != "delete"]
+            self._record_many(intents)
+            plural = batch[0].object_plural
+            left = {i.destination_id.lower(): i for i in batch}
+            for _ in range(RETRIES):
+                try:
+                    deleted = await self._destination.delete_many(plural, list(left), soft=False)
+                except WriteOutcomeUnknownError:
+                    found = await self._destination.find_by_ids(
+                        plural, list(left), include_deleted=True
+                    )
+                    present = {str(r["id"]).lower() for r in found}
+                    gone = [i for key, i in left.items() if key not in present]
+                    self._deleted(gone, set())  # ours, or someone's: gone either way
+                    left = {k: i for k, i in left.items() if k in present}
+                    if not left:
+                        return
+                    continue
+                except RecordRejectedError as refused:
+                    for item in left.values():
+                        self._fail(item, f"HTTP_{refused.status}", refused.message)
+                    return
+                self._deleted(list(left.values()), {d.lower() for d in deleted})
+                return
+            for item in left.values():
+                self._fail(item, "OUTCOME_UNKNOWN", "outcome still unknown after retries")
+
+    def _deleted(self, items: list[RollbackItem], deleted: set[str]) -> None:
+        """Record the outcome of a delete-many: `deleted` holds the ids our request removed."""
+        done = [(i, i.destination_id.lower() not in deleted) for i in items]
+        self._record_many(
+            [
+                (i, RecordRolledBack(action="delete", destination_id=i.destination_id,
+                                     already_done=already))
+                for i, already in done
+            ]
+        )  # fmt: skip
+        self.counts.deleted += sum(1 for _, already in done if not already)
+        self.counts.already_done += sum(1 for _, already in done if already)
+
+    def _requested(self, item: RollbackItem, action: RolledAction) -> RollbackRequested:
+        return RollbackRequested(
+            rollback_id=self._rollback_id, action=action, destination_id=item.destination_id
+        )
+
     def _intent(self, item: RollbackItem, action: RolledAction) -> None:
         self._record(
             item,
@@ -105,12 +198,17 @@ class RecordUndoer:
         )
 
     def _done(self, item: RollbackItem, action: RolledAction, *, already_done: bool) -> None:
-        self._record(
-            item,
-            RecordRolledBack(
-                action=action, destination_id=item.destination_id, already_done=already_done
-            ),
+        event: Event = RecordRolledBack(
+            action=action, destination_id=item.destination_id, already_done=already_done
         )
+        if item.reverts and action == "restore_before_image":
+            # Earlier writes of ours stay: the record is still ours, behind the source.
+            event = RecordReverted(
+                destination_id=item.destination_id,
+                undone_from=item.position,
+                already_done=already_done,
+            )
+        self._record(item, event)
         if already_done:
             self.counts.already_done += 1
 
@@ -122,8 +220,10 @@ class RecordUndoer:
             by_object.setdefault(item.object_plural, []).append(item.destination_id)
         for plural, ids in by_object.items():
             for record in await self._destination.find_by_ids(plural, ids, include_deleted=True):
-                found[str(record["id"])] = record
-        return found
+                found[str(record["id"]).lower()] = record
+        return {
+            i.destination_id: found[k] for i in items if (k := i.destination_id.lower()) in found
+        }
 
     async def undo(self, item: RollbackItem, current: Record | None) -> None:
         """Undo one record given its current state in Twenty (None: not there)."""
@@ -169,6 +269,16 @@ class RecordUndoer:
             self._conflict(item, (), missing=True)
             return
         is_deleted = current.get("deletedAt") is not None
+        if is_deleted and item.soft_deleted_by_us and not item.soft_delete_after:
+            # Our own soft delete (`ferry delta --apply-deletes`) is one of the writes undone:
+            # bring the record back before its fields, not a user's edit to leave alone.
+            self._intent(item, "restore_before_image")
+            if await self._settle(
+                lambda: self._destination.restore_one(item.object_plural, item.destination_id)
+            ):
+                self._conflict(item, (), missing=True)
+                return
+            is_deleted = False
         back = not edited_fields(item.restore, current)
         if item.pending != "soft_delete" and not back:
             edited = edited_fields(item.written, current)

@@ -8,8 +8,10 @@ session's client and its shared rate limiter.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Callable, Iterator
+from itertools import groupby
 from typing import Literal
 
 import msgspec
@@ -18,7 +20,13 @@ from core.clock import Clock
 from core.errors import ConfigError
 from core.pipeline.run import new_run_id
 from core.ports.destination import Destination, MetadataStore
-from core.rollback.plan import IN_TWENTY, RollbackScope, plan_chunks, undo_candidates
+from core.rollback.plan import (
+    IN_TWENTY,
+    RollbackItem,
+    RollbackScope,
+    plan_chunks,
+    undo_candidates,
+)
 from core.rollback.records import Conflict, Failure, RecordUndoer
 from core.rollback.schema_undo import SchemaStep, SchemaUndo, schema_steps, undo_schema
 from events.store import EventStore, NewEvent
@@ -26,9 +34,11 @@ from events.types import Event, RunFinished, RunStarted
 
 __all__ = [
     "PlannedRecord",
+    "RollbackEstimate",
     "RollbackOptions",
     "RollbackResult",
     "check_scope",
+    "estimate_rollback",
     "plan_records",
     "plan_schema",
     "rollback",
@@ -41,7 +51,8 @@ class RollbackOptions(msgspec.Struct, frozen=True, kw_only=True):
     scope: RollbackScope = RollbackScope()
     schema: bool = False
     force: bool = False
-    chunk: int = 100
+    chunk: int = 1000
+    max_in_flight: int = 4
 
 
 class RollbackResult(msgspec.Struct, kw_only=True):
@@ -97,6 +108,41 @@ def plan_records(conn: sqlite3.Connection, scope: RollbackScope) -> Iterator[Pla
             )
 
 
+class RollbackEstimate(msgspec.Struct, frozen=True, kw_only=True):
+    """What a rollback will send: records to undo, and requests (reads and writes)."""
+
+    records: int = 0
+    deletes: int = 0
+    restores: int = 0
+    requests: int = 0
+
+
+def estimate_rollback(
+    conn: sqlite3.Connection,
+    scope: RollbackScope,
+    *,
+    mutation_max: int,
+    ids_per_lookup: int,
+    chunk: int = RollbackOptions().chunk,
+) -> RollbackEstimate:
+    """The requests a rollback of `scope` sends, counted as the runner sends them: per run of
+    one object's records, one look-up per `ids_per_lookup` ids, then one delete-many per
+    `mutation_max` records (a run of deletes) or one request per restore (two when it
+    soft-deletes again). Retries after faults and 429s are not counted."""
+    records = deletes = restores = requests = 0
+    for items in plan_chunks(conn, scope, chunk=chunk):
+        records += len(items)
+        for run in _runs(items):
+            requests += math.ceil(len(run) / ids_per_lookup)  # the read before the writes
+            if run[0].action == "delete":
+                deletes += len(run)
+                requests += math.ceil(len(run) / mutation_max)
+            else:
+                restores += len(run)
+                requests += len(run) + sum(1 for i in run if i.soft_delete_after)
+    return RollbackEstimate(records=records, deletes=deletes, restores=restores, requests=requests)
+
+
 def plan_schema(store: EventStore) -> list[SchemaStep]:
     """The schema changes a rollback with `--schema` would undo, newest first."""
     return schema_steps(store)[0]
@@ -115,8 +161,11 @@ async def rollback(
     *,
     clock: Clock,
     should_stop: Callable[[], bool] = lambda: False,
+    on_progress: Callable[[int], None] = lambda n: None,
 ) -> RollbackResult:
     """Undo our writes in scope newest first (then the schema); always ends with RunFinished.
+
+    `on_progress(n)`: n more records were undone (or found done, or left alone).
 
     Raises:
         ConfigError: the scope names an unknown run.
@@ -135,9 +184,15 @@ async def rollback(
             options={**options.scope.options(), "schema": options.schema, "force": options.force},
         )
     )
-    undoer = RecordUndoer(store, destination, result.rollback_id, force=options.force)
+    undoer = RecordUndoer(
+        store,
+        destination,
+        result.rollback_id,
+        force=options.force,
+        max_in_flight=options.max_in_flight,
+    )
     try:
-        await _undo_records(store, undoer, options, should_stop, result)
+        await _undo_records(store, undoer, options, should_stop, result, on_progress)
         if options.schema and result.outcome == "completed":
             left = _records_left(store.connection)
             result.schema = await undo_schema(
@@ -159,14 +214,29 @@ async def _undo_records(
     options: RollbackOptions,
     should_stop: Callable[[], bool],
     result: RollbackResult,
+    on_progress: Callable[[int], None],
 ) -> None:
     for chunk in plan_chunks(store.connection, options.scope, chunk=options.chunk):
-        current = await undoer.current(chunk)
-        for item in chunk:
+        for run in _runs(chunk):
             if should_stop():
                 result.outcome = "interrupted"
                 return
-            await undoer.undo(item, current.get(item.destination_id))
+            # Read just before writing: the conflict check sees Twenty as it is now, and a
+            # rollback stopped half-way has undone whole runs, not read ahead for nothing.
+            current = await undoer.current(run)
+            if run[0].action == "delete":
+                await undoer.undo_creates(run, current)
+            else:
+                for item in run:
+                    await undoer.undo(item, current.get(item.destination_id))
+            on_progress(len(run))
+
+
+def _runs(chunk: list[RollbackItem]) -> Iterator[list[RollbackItem]]:
+    """Consecutive items of one object and one kind of action: deletes of one object go many
+    to a request, while the plan's order (children before parents) holds between runs."""
+    for _, group in groupby(chunk, key=lambda i: (i.object_plural, i.action == "delete")):
+        yield list(group)
 
 
 def _finish(run: _RunLog, result: RollbackResult, undoer: RecordUndoer, seconds: float) -> None:

@@ -46,6 +46,6 @@ def test_bulk_writes_are_planned_per_record_and_never_sent(
         PlannedWrite("soft_delete", "people", B),
         PlannedWrite("delete", "notes", A),
         PlannedWrite("restore", "people", B),
-        PlannedWrite("upsert", "people", A, ("jobTitle", "city")),
+        PlannedWrite("update", "people", A, ("jobTitle", "city")),
     ]
     assert twenty_sandbox.stats()["requests"] == 0

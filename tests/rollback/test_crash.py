@@ -32,7 +32,12 @@ KILLS = 4
 
 
 def _rollback(workdir: Path, key: str) -> subprocess.Popen[bytes]:
-    command = [sys.executable, str(ROOT / "cli.py"), "--workdir", str(workdir), "rollback", "--yes"]
+    # Deletes go 100 ids to a request: a tight budget keeps the rollback going long enough
+    # for the kills to land in it (and in its requests).
+    command = [
+        sys.executable, str(ROOT / "cli.py"), "--workdir", str(workdir),
+        "rollback", "--yes", "--rate-limit", "2/1s",
+    ]  # fmt: skip
     return subprocess.Popen(
         command, cwd=ROOT, env={**os.environ, KEY_ENV: key},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
