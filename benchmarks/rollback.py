@@ -1,77 +1,131 @@
-"""Rollback and the row reports: throughput, requests per record, peak memory.
+"""Rollback at Twenty's real budget: a migration, then its full undo, both at 100 requests/60 s.
 
-Loads N people into an in-process sandbox (no rate limit) with the real loader, then times
-the rollback of all of them (records/s, requests sent: one permanent delete per record plus
-the lookups), a second rollback (nothing to do), and the audit-log report streamed over the
-store (rows/s). Prints the figures and the process's peak RSS.
+Generates an export (--patients, 400 by default: about 9,000 Twenty records), migrates it
+with the real commands (ferry init, map propose/confirm, schema apply, run) into an
+in-process sandbox over loopback whose throttle is Twenty Cloud's budget, then runs
+`ferry rollback --yes` at the same budget. Prints, for the run and the rollback:
 
-    .venv/bin/python benchmarks/rollback.py --records 5000
+- records, requests the sandbox served (429s apart), wall time;
+- for the rollback, the floor `ceil(records / batch)` at the delete-many size and the
+  requests as a ratio to it, with the lookups (the conflict check reads every record once
+  before deleting it) counted apart; and the wall time as a ratio to `requests / budget`;
+- whether the sandbox holds exactly what it held before the migration.
+
+    .venv/bin/python benchmarks/rollback.py [--patients 400] [--budget 100/60s]
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import math
+import os
+import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import anyio
-from seeding import KEY, bench_client, seed_patients
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from adapters.twenty import TwentyClient
-from adapters.twenty_sandbox import SandboxConfig, running_sandbox
-from core.clock import SystemClock
-from core.lifecycle import Lifecycle
-from core.loader import Loader, LoadItem, LoadSettings
-from core.reports.audit_log import AUDIT_COLUMNS, audit_log_rows
-from core.reports.tabular import open_private, write_rows
-from core.rollback import RollbackOptions, RollbackResult, rollback
-from events.store import EventStore
+import httpx  # noqa: E402
+from click.testing import CliRunner  # noqa: E402
+
+from adapters.twenty_sandbox import RateWindow, SandboxConfig, running_sandbox  # noqa: E402
+from cli import ferry  # noqa: E402
+from core.rate_limit import parse_windows  # noqa: E402
+
+KEY = "bench-rollback-key"
+KEY_ENV = "FERRY_BENCH_KEY"
 
 
-def bench(records: int, tmp: Path) -> None:
-    store = EventStore.open(tmp / "ferry.db", transition=Lifecycle().next_state)
-    with running_sandbox(SandboxConfig(api_key=KEY, db_path=tmp / "sandbox.db")) as sandbox:
+def _ferry(workdir: Path, *args: str) -> str:
+    result = CliRunner().invoke(ferry, ["--workdir", str(workdir), *args])
+    if result.exit_code != 0:
+        raise SystemExit(f"ferry {' '.join(args)} failed: {result.output[-2000:]}")
+    return result.output
 
-        async def load(items: list[LoadItem]) -> None:
-            async with bench_client(sandbox.base_url) as client:
-                await Loader(store, client, LoadSettings(max_in_flight=4)).load(items)
 
-        anyio.run(load, seed_patients(store, records, uuid.uuid4(), with_phone=False))
-        for label in ("rollback", "second rollback"):
-            client = bench_client(sandbox.base_url)
+def _stats(base_url: str, *, reset: bool = False) -> dict[str, int]:
+    if reset:
+        return dict(httpx.post(f"{base_url}/_sandbox/stats/reset", timeout=30).json())
+    return dict(httpx.get(f"{base_url}/_sandbox/stats", timeout=30).json())
 
-            async def undo(client: TwentyClient = client) -> RollbackResult:
-                async with client:
-                    return await rollback(
-                        store, client, client, RollbackOptions(), clock=SystemClock()
-                    )
 
-            started = time.perf_counter()
-            result = anyio.run(undo)
-            seconds = time.perf_counter() - started
-            deleted = result.counts.get("deleted", 0)
-            rate = deleted / seconds
-            print(f"{label}: {deleted:,} deleted in {seconds:.1f} s ({rate:,.0f} records/s), "
-                  f"{client.requests_sent:,} requests")  # fmt: skip
-    started = time.perf_counter()
-    with open_private(tmp / "audit-log.csv") as out:
-        rows = write_rows(out, audit_log_rows(store.connection), AUDIT_COLUMNS, "csv")
-    seconds = time.perf_counter() - started
-    print(f"audit-log: {rows:,} rows in {seconds:.2f} s ({rows / seconds:,.0f} rows/s)")
-    store.close()
+def _records(base_url: str) -> int:
+    """Every record in the sandbox, live or soft-deleted (all objects but members)."""
+    headers = {"Authorization": f"Bearer {KEY}"}
+    with httpx.Client(headers=headers, timeout=30) as http:
+        objects = http.get(f"{base_url}/rest/metadata/objects", params={"limit": "200"}).json()
+        total = 0
+        for obj in objects["data"]["objects"]:
+            if not obj.get("isActive", True) or obj["nameSingular"] == "workspaceMember":
+                continue
+            filter_ = "or(deletedAt[is]:NULL,deletedAt[is]:NOT_NULL)"
+            answer = http.get(
+                f"{base_url}/rest/{obj['namePlural']}", params={"filter": filter_, "limit": "1"}
+            )
+            if answer.status_code == 200:
+                total += int(answer.json().get("totalCount") or 0)
+        return total
+
+
+def bench(patients: int, budget: str, tmp: Path) -> None:
+    window = parse_windows(budget)[0]
+    export, workdir = tmp / "export", tmp / "wd"
+    _ferry(tmp, "fixtures", "generate", "--out", str(export), "--patients", str(patients),
+           "--seed", "5")  # fmt: skip
+    config = SandboxConfig(
+        api_key=KEY, rate_windows=(RateWindow(window.limit, int(window.seconds * 1000)),)
+    )
+    with running_sandbox(config) as sandbox:
+        os.environ[KEY_ENV] = KEY
+        _ferry(workdir, "init", "--source", str(export), "--twenty-url", sandbox.base_url,
+               "--api-key-env", KEY_ENV)  # fmt: skip
+        config_file = workdir / "ferry.toml"
+        text = config_file.read_text(encoding="utf-8")
+        config_file.write_text(text.replace('rate_limit = "100/60s"', f'rate_limit = "{budget}"'))
+        _ferry(workdir, "map", "propose", str(export))
+        _ferry(workdir, "map", "confirm", "--user", "bench")
+        _ferry(workdir, "schema", "apply", "--no-probe")
+        before = _records(sandbox.base_url)
+        time.sleep(window.seconds)  # a full bucket for the run, as for a fresh cutover
+        _stats(sandbox.base_url, reset=True)
+        started = time.perf_counter()
+        _ferry(workdir, "run", "--without-sample-approval")
+        run_s = time.perf_counter() - started
+        run = _stats(sandbox.base_url)
+        records = _records(sandbox.base_url) - before
+        print(f"run: {records:,} records created, {run['requests']:,} requests "
+              f"({run['throttled']} throttled), {run_s:.1f} s")  # fmt: skip
+
+        plan = _ferry(workdir, "rollback", "--dry-run")
+        print("rollback plan: " + plan.strip().splitlines()[-1])
+        _stats(sandbox.base_url, reset=True)
+        started = time.perf_counter()
+        _ferry(workdir, "rollback", "--yes")
+        undo_s = time.perf_counter() - started
+        undo = _stats(sandbox.base_url)
+        left = _records(sandbox.base_url) - before
+        batch = 100  # twenty.mutation_max_records
+        floor = math.ceil(records / batch)
+        served = undo["requests"] - undo["throttled"]
+        at_budget = served * window.seconds / window.limit
+        print(f"rollback: {served:,} requests ({undo['throttled']} throttled), {undo_s:.1f} s; "
+              f"floor ceil({records:,}/{batch}) = {floor}: requests / floor = "
+              f"{served / floor:.2f} (of which ~{floor} lookups for the conflict check); "
+              f"wall / (requests / budget) = {undo_s / at_budget:.2f}")  # fmt: skip
+        print(f"records of ours left in the sandbox: {left}")
+        if left:
+            raise SystemExit(1)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--records", type=int, default=5_000)
+    parser.add_argument("--patients", type=int, default=400)
+    parser.add_argument("--budget", default="100/60s")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        bench(args.records, Path(tmp))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS: {peak:.0f} MB")
+        bench(args.patients, args.budget, Path(tmp))
 
 
 if __name__ == "__main__":

@@ -59,7 +59,9 @@ def deletes_waiting(conn: sqlite3.Connection) -> int:
 def next_steps(conn: sqlite3.Connection, counts: StatusCounts) -> list[str]:
     """The commands that move the migration on from where the store says it is."""
     totals = counts.totals
-    running = [r for r in counts.runs if r["status"] in ("running", "paused")]
+    # Only the latest run can still be going: an earlier one left "running" was killed, and
+    # a later command has taken over (runs are newest first).
+    running = [r for r in counts.runs[:1] if r["status"] in ("running", "paused")]
     steps: list[str] = []
     if not _has(conn, "MappingConfirmed"):
         return ["ferry map propose EXPORT, review mapping.toml, then ferry map confirm"]

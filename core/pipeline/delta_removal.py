@@ -22,7 +22,13 @@ from core.values import ValueParseError, parse_datetime
 from events.store import EventStore, NewEvent
 from events.types import RecordRemovedInSource
 
-__all__ = ["HighWater", "SeenKeys", "mark_gone_children", "mark_removed"]
+__all__ = [
+    "HighWater",
+    "SeenKeys",
+    "mark_gone_children",
+    "mark_removed",
+    "settle_rolled_back_targets",
+]
 
 _NOT_AGAIN = "('removed', 'deleted', 'rolling_back', 'loading')"
 
@@ -116,6 +122,23 @@ def mark_gone_children(store: EventStore, export: str, run_id: str) -> list[str]
             (len(child) + 2, f"{child}:", f"{child};"),
         ).fetchall()
     return removed + _append_removed(store, rows, export, run_id)
+
+
+def settle_rolled_back_targets(store: EventStore, run_id: str) -> list[str]:
+    """Rolled-back task and note targets whose owner row no longer makes them (it is rejected,
+    skipped or removed now): they left the source with it, so they are `removed`, not
+    records for `ferry run` to migrate again."""
+    conn = store.connection
+    rows: list[tuple[str, int, str | None]] = []
+    for child in TARGET_LOAD_ORDER:
+        rows += conn.execute(
+            "SELECT c.stream_id, c.version, NULL FROM record_state c "
+            "JOIN record_state p ON p.stream_id = substr(c.stream_id, ?) "
+            "WHERE c.stream_id >= ? AND c.stream_id < ? AND c.state = 'rolled_back' "
+            "AND p.state IN ('rejected', 'skipped', 'removed', 'deleted')",
+            (len(child) + 2, f"{child}:", f"{child};"),
+        ).fetchall()
+    return _append_removed(store, rows, "", run_id)
 
 
 def _orphans_in_twenty(conn: sqlite3.Connection) -> list[tuple[str, int, str | None]]:

@@ -21,6 +21,7 @@ from core.clock import Clock, isoformat_utc
 from core.loader import Loader, LoadItem, LoadSettings, LoadSummary
 from core.mapping import TARGET_LOAD_ORDER, TransformContext
 from core.pipeline.delta_history import update_candidates
+from core.pipeline.delta_removal import settle_rolled_back_targets
 from core.pipeline.local import LocalStage, LocalSummary
 from core.pipeline.pending import Blocked, count_pending, has_pending, pending
 from core.ports.destination import Destination
@@ -261,6 +262,8 @@ class Run:
                 wanted = request.keys.get(entity, frozenset())
                 rows = (r for r in rows if r.key in wanted)
             self.result.local[entity] = stage.run(rows, self._advancer(entity, "local"))
+        if not self._stopped():
+            settle_rolled_back_targets(self._ws.store, self.result.run_id)
 
     def _advancer(self, entity: str, stage: str) -> Callable[[int], None]:
         def advance(count: int) -> None:

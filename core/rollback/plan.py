@@ -14,15 +14,20 @@ they are undone before them.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any, Literal
 
 import msgspec
 
+from core.pipeline.pending import landed_streams
 from events.queries import record_states
 from events.types import (
+    RecordExtracted,
     RecordLoaded,
+    RecordRemovedInSource,
     RecordReverted,
     RecordRolledBack,
     RecordSoftDeleted,
@@ -77,6 +82,8 @@ class RollbackItem(msgspec.Struct, frozen=True, kw_only=True):
         written: what our last write in scope sent (to tell whether someone edited it since).
         pending: the action of a RollbackRequested without outcome (None: not in doubt).
         position: the position of the first load in scope (the order key).
+        source_gone: the source no longer holds its row (a later full export lacked it):
+            once deleted from Twenty it is `removed` again, not a record to migrate again.
         soft_deleted_by_us: our last write soft-deleted it (`ferry delta --apply-deletes`),
             so a `deletedAt` found on it is ours, not someone's edit.
         reverts: writes of ours older than the scope stay in Twenty (a rollback of a delta
@@ -97,6 +104,7 @@ class RollbackItem(msgspec.Struct, frozen=True, kw_only=True):
     position: int = 0
     reverts: bool = False
     soft_deleted_by_us: bool = False
+    source_gone: bool = False
 
 
 _CANDIDATES = """
@@ -109,9 +117,7 @@ GROUP BY r.stream_id ORDER BY first DESC
 """
 
 
-def undo_candidates(
-    conn: sqlite3.Connection, scope: RollbackScope, states: Sequence[str]
-) -> list[str]:
+def _scope_sql(scope: RollbackScope) -> tuple[str, list[str]]:
     extra, params = "", []
     for clause, value in (
         (" AND r.entity = ?", scope.entity),
@@ -121,9 +127,57 @@ def undo_candidates(
         if value is not None:
             extra += clause
             params.append(value)
+    return extra, params
+
+
+def _ordered_candidates(
+    conn: sqlite3.Connection, scope: RollbackScope, states: Sequence[str]
+) -> list[tuple[str, int]]:
+    """(stream, position of its first load in scope), newest first."""
+    extra, params = _scope_sql(scope)
     marks = ",".join(f"'{s}'" for s in states)
     sql = _CANDIDATES.format(states=marks, extra=extra)
-    return [row[0] for row in conn.execute(sql, params)]
+    return [(row[0], row[1]) for row in conn.execute(sql, params)]
+
+
+def undo_candidates(
+    conn: sqlite3.Connection, scope: RollbackScope, states: Sequence[str]
+) -> list[str]:
+    """The streams with writes of ours in scope still to undo, newest first."""
+    return [sid for sid, _ in _ordered_candidates(conn, scope, states)]
+
+
+def _created_in_scope(
+    conn: sqlite3.Connection, scope: RollbackScope, stream_ids: list[str]
+) -> list[str]:
+    """The given streams whose create (since their last rollback) is in scope: the rollback
+    deletes them from Twenty."""
+    extra, params = _scope_sql(scope)
+    sql = (
+        "SELECT e.stream_id FROM events e JOIN record_state r ON r.stream_id = e.stream_id "
+        "WHERE e.type = 'RecordLoaded' AND json_extract(e.data, '$.outcome') = 'created' "
+        "AND e.stream_id IN (SELECT value FROM json_each(?)) AND e.position > COALESCE(("
+        "SELECT MAX(x.position) FROM events x WHERE x.stream_id = e.stream_id "
+        f"AND x.type = 'RecordRolledBack'), 0){extra}"
+    )
+    return [row[0] for row in conn.execute(sql, [json.dumps(stream_ids), *params])]
+
+
+def dependents(conn: sqlite3.Connection, parents: list[str]) -> set[str]:
+    """Every record pointing at one of `parents` (through the relations of its payloads),
+    and at those, and so on: Twenty empties a relation to a deleted record, so a record of
+    ours left pointing at a deleted parent would no longer be what we wrote."""
+    found: set[str] = set()
+    frontier = set(parents)
+    sql = (
+        "SELECT DISTINCT e.stream_id FROM events e, json_each(e.data, '$.refs') r "
+        "WHERE e.type = 'RecordTransformed' AND r.value IN (SELECT value FROM json_each(?))"
+    )
+    while frontier:
+        rows = conn.execute(sql, (json.dumps(sorted(frontier)),))
+        frontier = {sid for (sid,) in rows} - found - set(parents)
+        found |= frontier
+    return found
 
 
 def scope_of_rollback(conn: sqlite3.Connection, rollback_id: str) -> RollbackScope:
@@ -149,13 +203,30 @@ def plan_chunks(
     (which move these records on) between chunks.
     """
     interrupted = undo_candidates(conn, RollbackScope(entity=scope.entity), ["rolling_back"])
-    fresh = undo_candidates(conn, scope, IN_TWENTY)
+    fresh, wide = _with_dependents(conn, scope)
     scopes: dict[str, RollbackScope] = {}
     for ids, is_resume in ((interrupted, True), (fresh, False)):
         for start in range(0, len(ids), chunk):
-            items = _items(conn, ids[start : start + chunk], scope, scopes, is_resume)
+            part = ids[start : start + chunk]
+            items = _items(conn, part, scope, scopes, is_resume, wide)
             if items:
                 yield items
+
+
+def _with_dependents(conn: sqlite3.Connection, scope: RollbackScope) -> tuple[list[str], set[str]]:
+    """The candidates in scope, with (for a scoped rollback) the records of ours that depend on
+    one it deletes, all newest first; and the set of those dependents (undone whole)."""
+    ordered = _ordered_candidates(conn, scope, IN_TWENTY)
+    if scope == RollbackScope():
+        return [sid for sid, _ in ordered], set()
+    in_scope = {sid for sid, _ in ordered}
+    deleted = _created_in_scope(conn, scope, sorted(in_scope))
+    wide = dependents(conn, deleted) - in_scope if deleted else set()
+    if wide:
+        extra = [x for x in _ordered_candidates(conn, RollbackScope(), IN_TWENTY) if x[0] in wide]
+        wide = {sid for sid, _ in extra}
+        ordered = sorted([*ordered, *extra], key=lambda x: x[1], reverse=True)
+    return [sid for sid, _ in ordered], wide
 
 
 def _items(
@@ -164,12 +235,13 @@ def _items(
     scope: RollbackScope,
     scopes: dict[str, RollbackScope],
     is_resume: bool,
+    wide: AbstractSet[str] = frozenset(),
 ) -> list[RollbackItem]:
     events = _stream_events(conn, stream_ids)
     drafts: list[tuple[RollbackItem, dict[str, str]]] = []
     for stream_id in stream_ids:
         trail = events.get(stream_id, [])
-        own = scope
+        own = RollbackScope() if stream_id in wide else scope
         if is_resume:
             rollback_id = _pending_rollback(trail)
             if rollback_id is not None:
@@ -181,14 +253,32 @@ def _items(
             drafts.append(draft)
     parents = {parent for _, refs in drafts for parent in refs.values()}
     states = _states(conn, {item.stream_id for item, _ in drafts} | parents)
+    landed = landed_streams(conn, sorted(parents))
     return [
         msgspec.structs.replace(
             item,
-            version=states.get(item.stream_id, (0, None))[0],
-            written={**item.written, **{f: states.get(p, (0, None))[1] for f, p in refs.items()}},
+            version=states.get(item.stream_id, (0, None, None))[0],
+            written={**item.written, **_relations_now(refs, states, landed)},
         )
         for item, refs in drafts
     ]
+
+
+def _relations_now(
+    refs: dict[str, str],
+    states: dict[str, tuple[int, str | None, str | None]],
+    landed: set[str],
+) -> dict[str, str | None]:
+    """The relations a record should hold now, for the conflict check: its parent's Twenty
+    id while the parent is ours and live. A relation to a parent that a rollback (or
+    `--apply-deletes`) took away is left out: Twenty empties it when the parent goes, and
+    that is our doing, not someone's edit."""
+    now: dict[str, str | None] = {}
+    for field, parent in refs.items():
+        state = states.get(parent)
+        if state is not None and parent in landed and state[2] != "deleted":
+            now[field] = state[1]
+    return now
 
 
 Trail = list[tuple[int, str | None, str, Any]]  # (position, run_id, recorded_at, event)
@@ -199,7 +289,8 @@ def _stream_events(conn: sqlite3.Connection, stream_ids: list[str]) -> dict[str,
     sql = (
         "SELECT stream_id, position, run_id, recorded_at, data, version FROM events "
         f"WHERE stream_id IN ({marks}) AND type IN ('RecordTransformed', 'RecordLoaded', "
-        "'RollbackRequested', 'RecordRolledBack', 'RecordReverted', 'RecordSoftDeleted') "
+        "'RollbackRequested', 'RecordRolledBack', 'RecordReverted', 'RecordSoftDeleted', "
+        "'RecordExtracted', 'RecordRemovedInSource') "
         "ORDER BY position"
     )
     found: dict[str, Trail] = {}
@@ -232,8 +323,10 @@ def _item(
     loads: list[tuple[int, RecordLoaded, RecordTransformed | None]] = []
     earliest: int | None = None  # the first load of ours still in Twenty, in scope or not
     pending: str | None = None
-    soft_deleted = False
+    soft_deleted = source_gone = False
     for position, run_id, recorded_at, event in trail:
+        if isinstance(event, RecordExtracted | RecordRemovedInSource):
+            source_gone = isinstance(event, RecordRemovedInSource)
         soft_deleted = isinstance(event, RecordSoftDeleted) or (
             soft_deleted and not isinstance(event, RecordLoaded | RecordRolledBack)
         )
@@ -275,11 +368,14 @@ def _item(
         position=position,
         reverts=not is_delete and earliest is not None and earliest < position,
         soft_deleted_by_us=soft_deleted,
+        source_gone=source_gone,
     )
     return item, dict(last_transform.refs)
 
 
-def _states(conn: sqlite3.Connection, stream_ids: set[str]) -> dict[str, tuple[int, str | None]]:
-    """version and Twenty id of each given stream."""
-    found = record_states(conn, sorted(stream_ids), "version, destination_id")
-    return {sid: (row[0], row[1]) for sid, row in found.items()}
+def _states(
+    conn: sqlite3.Connection, stream_ids: set[str]
+) -> dict[str, tuple[int, str | None, str | None]]:
+    """version, Twenty id and state of each given stream."""
+    found = record_states(conn, sorted(stream_ids), "version, destination_id, state")
+    return {sid: (row[0], row[1], row[2]) for sid, row in found.items()}

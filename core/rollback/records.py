@@ -32,6 +32,7 @@ from events.store import EventStore, NewEvent
 from events.types import (
     ConflictDetected,
     Event,
+    RecordRemovedInSource,
     RecordReverted,
     RecordRolledBack,
     RollbackRequested,
@@ -174,13 +175,13 @@ class RecordUndoer:
     def _deleted(self, items: list[RollbackItem], deleted: set[str]) -> None:
         """Record the outcome of a delete-many: `deleted` holds the ids our request removed."""
         done = [(i, i.destination_id.lower() not in deleted) for i in items]
-        self._record_many(
-            [
-                (i, RecordRolledBack(action="delete", destination_id=i.destination_id,
-                                     already_done=already))
-                for i, already in done
-            ]
-        )  # fmt: skip
+        pairs: list[tuple[RollbackItem, Event]] = []
+        for item, already in done:
+            event = RecordRolledBack(
+                action="delete", destination_id=item.destination_id, already_done=already
+            )
+            pairs += [(item, event), *_gone_again(item)]
+        self._record_many(pairs)
         self.counts.deleted += sum(1 for _, already in done if not already)
         self.counts.already_done += sum(1 for _, already in done if already)
 
@@ -209,6 +210,9 @@ class RecordUndoer:
                 already_done=already_done,
             )
         self._record(item, event)
+        if action == "delete" or isinstance(event, RecordRolledBack):
+            for _, removed in _gone_again(item):
+                self._record(item, removed)
         if already_done:
             self.counts.already_done += 1
 
@@ -356,6 +360,14 @@ class RecordUndoer:
             except WriteOutcomeUnknownError as unknown:
                 last = unknown
         raise _Unsettled(str(last))
+
+
+def _gone_again(item: RollbackItem) -> list[tuple[RollbackItem, Event]]:
+    """A record whose row the source no longer holds is `removed` again once rolled back: not
+    in Twenty, and not a record for `ferry run` to migrate again."""
+    if not item.source_gone:
+        return []
+    return [(item, RecordRemovedInSource(export="", destination_id=""))]
 
 
 def edited_fields(written: dict[str, Any], current: Record) -> list[str]:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import ConfigError
-from core.rate_limit import PauseNotice, RateLimiter, Window, parse_windows
+from core.rate_limit import LimiterState, PauseNotice, RateLimiter, Window, parse_windows
 from tests.destination.conftest import FakeClock
 
 
@@ -135,3 +135,65 @@ def test_long_waits_are_reported_once_per_wait(fake_clock: FakeClock) -> None:
     assert "budget" in notices[0].reason
     limiter.throttled(45.0)
     assert len(notices) == 2 and "429" in notices[1].reason
+
+
+# --- the budget across processes ------------------------------------------------------------
+
+
+def _limiter(clock: FakeClock, saved: list[LimiterState] | None = None) -> RateLimiter:
+    return RateLimiter(
+        (Window(10, 10.0),),
+        clock=clock,
+        sleep=clock.sleep,
+        margin=0.0,
+        on_state=None if saved is None else saved.append,
+        save_every_s=5.0,
+    )
+
+
+def test_a_clean_close_leaves_the_exact_budget_for_the_next_process(fake_clock: FakeClock) -> None:
+    saved: list[LimiterState] = []
+    first = _limiter(fake_clock, saved)
+    _acquire_times(first, fake_clock, [0.0] * 10)  # the whole bucket spent at once
+    first.close()
+    assert saved[-1].final and saved[-1].tokens == [0.0]
+    fake_clock.t += 3.0  # 3 tokens come back meanwhile
+    second = _limiter(fake_clock)
+    second.resume(saved[-1])
+    times = _acquire_times(second, fake_clock, [0.0] * 4)
+    start = times[0]
+    # 3 at once, the 4th one refill later: no burst of 10 into an empty server bucket.
+    assert [round(t - start, 6) for t in times] == [0.0, 0.0, 0.0, 1.0]
+
+
+def test_after_a_crash_the_next_process_takes_the_bucket_as_spent(fake_clock: FakeClock) -> None:
+    saved: list[LimiterState] = []
+    first = _limiter(fake_clock, saved)
+    _acquire_times(first, fake_clock, [0.0] * 3)  # saved once, before the first request
+    crashed_state = saved[-1]
+    assert not crashed_state.final and crashed_state.tokens == [10.0]
+    fake_clock.t += 6.0  # the process died some time after its last save
+    second = _limiter(fake_clock)
+    second.resume(crashed_state)
+    # Empty at the last save + 5 s at the latest, refilled 1 s since: one token.
+    times = _acquire_times(second, fake_clock, [0.0] * 3)
+    assert [round(t - times[0], 6) for t in times] == [0.0, 1.0, 2.0]
+
+
+def test_no_saved_state_or_another_budget_keeps_the_full_bucket(fake_clock: FakeClock) -> None:
+    other = LimiterState(windows=["100/60"], tokens=[0.0], wall=0.0, final=True)
+    for state in (None, other):
+        limiter = _limiter(fake_clock)
+        limiter.resume(state)
+        times = _acquire_times(limiter, fake_clock, [0.0] * 10)
+        assert times == [times[0]] * 10
+
+
+def test_a_throttled_scale_carries_over(fake_clock: FakeClock) -> None:
+    saved: list[LimiterState] = []
+    first = _limiter(fake_clock, saved)
+    first.throttled(0.0)
+    first.close()
+    second = _limiter(fake_clock)
+    second.resume(saved[-1])
+    assert second.scale == pytest.approx(0.8)

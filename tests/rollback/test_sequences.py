@@ -134,3 +134,28 @@ def test_verify_cannot_pass_when_the_export_is_gone(migrated: Migrated, tmp_path
     code, output = _ferry(migrated, "verify")
     assert code != 0
     assert "cannot check" in output
+
+
+@pytest.mark.slow
+def test_an_entity_rollback_takes_the_records_that_point_at_it_then_run_and_full_rollback(
+    migrated: Migrated,
+) -> None:
+    """Deleting patients alone would leave the records pointing at them (an appointment's task
+    target, a policy, a claim) pointing at nothing (Twenty empties the relation), which a later
+    rollback then took for a user's edit."""
+    code, output = _ferry(migrated, "rollback", "--yes", "--entity", "patient")
+    assert code == 0, output
+    assert _people(migrated) == {}
+    # The task targets pointing at a deleted patient went with it; those of the patients that
+    # existed before (linked, now back to their before-image) stay.
+    targets = store_rows(
+        migrated.workdir,
+        "SELECT COUNT(*) FROM record_state WHERE entity = 'task_target' AND state = 'rolled_back'",
+    )[0][0]
+    assert targets > 0
+    invoke(migrated.workdir, "run", "--without-sample-approval")
+    code, _ = _verify(migrated)
+    assert code == 0
+    code, output = _ferry(migrated, "rollback", "--yes")
+    assert code == 0, output  # no conflict: nothing of ours was edited by anyone
+    assert differences(migrated.before, migrated.now()) == []
