@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import sys
@@ -117,9 +118,14 @@ def main() -> int:
         folded = ("custom_field", "provider")
         rows_changed = sum(len(keys) for keys in manifest["changed"].values())
         changed = sum(len(v) for e, v in manifest["changed"].items() if e not in folded)
-        requests = sandbox.stats()["requests"]
+        before = sandbox.stats()
         result = _apply(workdir, delta)
-        delta_requests = sandbox.stats()["requests"] - requests
+        after = sandbox.stats()
+        delta_requests = after["requests"] - before["requests"]
+        writes = sum(
+            after["byMethod"].get(m, 0) - before["byMethod"].get(m, 0)
+            for m in ("POST", "PATCH", "DELETE")
+        )
         read = sum(s.read for s in result.local.values())
         sent = result.sent()
         extracted = sum(s.extracted for s in result.local.values())
@@ -132,6 +138,11 @@ def main() -> int:
               f"conflicts {len(result.conflicts)}")  # fmt: skip
         print(f"rows changed (manifest): {rows_changed:,}, of records of their own: "
               f"{changed:,}; records updated: {sent['updated']:,}")  # fmt: skip
+        batch = load_config(workdir).twenty.start_batch_size(None)
+        floor = math.ceil(max(1, sent["updated"]) / batch)
+        print(f"update requests: {writes:,} writes (the rest are reads for the conflict check); "
+              f"floor ceil({sent['updated']:,}/{batch}) = {floor}; writes / floor = "
+              f"{writes / floor:.2f}")  # fmt: skip
         requests = sandbox.stats()["requests"]
         again = _apply(workdir, delta)
         rerun_requests = sandbox.stats()["requests"] - requests

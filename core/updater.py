@@ -189,31 +189,41 @@ class Updater:
         that changed only); restores, updates in doubt and soft deletes as described above.
         """
         limiter = anyio.CapacityLimiter(self._settings.max_in_flight)
+        waiting: list[UpdateItem] = []
         for chunk in chunks:
-            for start in range(0, len(chunk), self._destination.batch_size):
-                page = chunk[start : start + self._destination.batch_size]
-                current = await self._read(page)
-                for item in page:
-                    self._versions[item.stream_id] = item.version
-                deletes = [i for i in page if i.operation == "soft_delete"]
-                bulk: list[_Update] = []
-                async with anyio.create_task_group() as group:
-                    for item in page:
-                        if item.operation == "soft_delete":
-                            continue
-                        update = self._decide(item, current.get(item.destination_id.lower()))
-                        if update is None:
-                            continue
-                        if update.is_plain:
-                            bulk.append(update)
-                        else:
-                            group.start_soon(self._one, update, limiter)
-                    if deletes:
-                        group.start_soon(self._soft_delete_many, deletes, current, limiter)
-                    for plural in dict.fromkeys(u.item.object_plural for u in bulk):
-                        same = [u for u in bulk if u.item.object_plural == plural]
-                        group.start_soon(self._upsert_many, same, limiter)
+            waiting.extend(chunk)
+            # Pages of a full batch across the chunks' edges: the fewest requests.
+            while len(waiting) >= self._destination.batch_size:
+                size = self._destination.batch_size
+                page, waiting = waiting[:size], waiting[size:]
+                await self._page(page, limiter)
+        if waiting:
+            await self._page(waiting, limiter)
         return self.summary
+
+    async def _page(self, page: list[UpdateItem], limiter: Any) -> None:
+        """One page of items: one read of their records, then their writes."""
+        current = await self._read(page)
+        for item in page:
+            self._versions[item.stream_id] = item.version
+        deletes = [i for i in page if i.operation == "soft_delete"]
+        bulk: list[_Update] = []
+        async with anyio.create_task_group() as group:
+            for item in page:
+                if item.operation == "soft_delete":
+                    continue
+                update = self._decide(item, current.get(item.destination_id.lower()))
+                if update is None:
+                    continue
+                if update.is_plain:
+                    bulk.append(update)
+                else:
+                    group.start_soon(self._one, update, limiter)
+            if deletes:
+                group.start_soon(self._soft_delete_many, deletes, current, limiter)
+            for plural in dict.fromkeys(u.item.object_plural for u in bulk):
+                same = [u for u in bulk if u.item.object_plural == plural]
+                group.start_soon(self._upsert_many, same, limiter)
 
     async def _read(self, items: Sequence[UpdateItem]) -> dict[str, Record]:
         found: dict[str, Record] = {}

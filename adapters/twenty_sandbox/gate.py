@@ -36,6 +36,7 @@ class Stats:
     injected_failures: int = 0
     dropped_after_commit: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
+    by_method: dict[str, int] = field(default_factory=dict)
 
     def reset(self) -> None:
         """Start counting from zero."""
@@ -50,6 +51,7 @@ class Stats:
             "injectedFailures": self.injected_failures,
             "droppedAfterCommit": self.dropped_after_commit,
             "byStatus": dict(self.by_status),
+            "byMethod": dict(self.by_method),
         }
 
 
@@ -73,6 +75,8 @@ class Gate:
         path: str = scope["path"]
         if path == "/rest" or path.startswith("/rest/"):
             self._stats.requests += 1
+            method = str(scope.get("method", ""))
+            self._stats.by_method[method] = self._stats.by_method.get(method, 0) + 1
             try:
                 await self._admit(scope, path)
             except ApiProblem as problem:

@@ -29,11 +29,6 @@ CI = settings(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="known bugs being fixed in core/ (delta then verify, run after delta, run after a "
-    "full rollback, partial rollback); see tests/cutover/FINDINGS.md",
-    strict=False,
-)
 def test_cutover_state_machine(tmp_path: Path) -> None:
     class Machine(CutoverMachine):
         root = tmp_path
