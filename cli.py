@@ -1534,13 +1534,22 @@ def _run_sample(context: Context, size: int | None, seed: int, overrides: dict[s
         sources = field_sources(session.mapping())
         conn = session.workspace.store.connection
 
+        progress = _RichProgress(Console(stderr=True))
+        progress.stage("sample", "read back", sum(len(k) for k in selection.keys.values()))
+
         async def read_back() -> Any:
             async with session.client() as client:
                 return await build_sample_diff(
-                    conn, client, selection.keys, sources, run_id=result.run_id
+                    conn,
+                    client,
+                    selection.keys,
+                    sources,
+                    run_id=result.run_id,
+                    on_page=lambda n: progress.advance("sample", "read back", n),
                 )
 
-        diff = anyio.run(read_back)
+        with progress.bars:
+            diff = anyio.run(read_back)
         reports = session.workspace.reports
         mapping_hash = confirmed_hash(session.workspace.store) or ""
         info = write_sample_diff(reports, diff, mapping_hash=mapping_hash)
@@ -1689,7 +1698,11 @@ def delta_command(
     )
     try:
         export = open_export(new_export)
-        result = anyio.run(lambda: apply_delta(session, export, options, SystemClock()))
+        progress = _RichProgress(Console(stderr=True))
+        with progress.bars:
+            result = anyio.run(
+                lambda: apply_delta(session, export, options, SystemClock(), progress)
+            )
         report = None
         if not dry_run:
             text = render_delta_report(result)

@@ -15,7 +15,7 @@ the store with a destination that only records the writes (core.pipeline.delta_d
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -30,7 +30,7 @@ from core.pipeline.delta_removal import HighWater, SeenKeys, mark_gone_children,
 from core.pipeline.delta_source import store_rows
 from core.pipeline.local import LocalStage, LocalSummary
 from core.pipeline.pending import Blocked, pending
-from core.pipeline.run import new_run_id
+from core.pipeline.run import Progress, SilentProgress, new_run_id
 from core.ports.destination import Destination
 from core.ports.source import Source, SourceRow
 from core.schema_spec import SchemaSpec
@@ -105,7 +105,9 @@ class DeltaRun:
         *,
         clock: Clock,
         options: DeltaOptions,
+        progress: Progress | None = None,
     ) -> None:
+        self._progress = progress or SilentProgress()
         self._ws = workspace
         self._export = export
         self._context = context
@@ -193,7 +195,8 @@ class DeltaRun:
             rows = self._rows(entity, owners, present, marks)
             if seen is not None:
                 rows = seen.track(rows)
-            self.result.local[entity] = stage.run(rows)
+            self._progress.stage(entity, "read", None)
+            self.result.local[entity] = stage.run(rows, self._advancer(entity, "read"))
         self.result.high_water = {f: m.isoformat(sep=" ") for f, m in sorted(marks.marks.items())}
         if seen is not None:
             store = self._ws.store
@@ -203,6 +206,12 @@ class DeltaRun:
         self.result.removed += mark_gone_children(
             self._ws.store, self._export.location, self.result.run_id
         )
+
+    def _advancer(self, entity: str, stage: str) -> Callable[[int], None]:
+        def advance(count: int) -> None:
+            self._progress.advance(entity, stage, count)
+
+        return advance
 
     def _rows(
         self, entity: str, owners: set[str], present: list[str], marks: HighWater
@@ -229,12 +238,15 @@ class DeltaRun:
             on_conflict=config.run.on_conflict,
         )
         for entity in (*LOAD_ORDER, *TARGET_LOAD_ORDER):
+            conn = self._ws.store.connection
+            # Creates counted as they go; the total is unknown until the updates are read.
+            self._progress.stage(entity, "write", None)
             loader = Loader(self._ws.store, self._destination, load)
             summary = await loader.load(self._creates(entity))
             if summary.batches:
                 self.result.created[entity] = summary
             updater = Updater(self._ws.store, self._destination, self._update_settings())
-            updates = await updater.apply(update_candidates(self._ws.store.connection, entity))
+            updates = await updater.apply(update_candidates(conn, entity))
             if updates != UpdateSummary():
                 self.result.updated[entity] = updates
 
@@ -251,6 +263,7 @@ class DeltaRun:
                 if isinstance(item, Blocked):
                     self.result.blocked.append(item)
                 else:
+                    self._progress.advance(entity, "write", 1)
                     yield item
 
     async def _deletes(self) -> None:

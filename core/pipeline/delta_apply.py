@@ -17,6 +17,7 @@ from core.mapping.spec import schema_spec_from_mapping
 from core.members import check_members, providers_from_rows
 from core.pipeline.delta import DeltaOptions, DeltaResult, DeltaRun, dry_run_workspace
 from core.pipeline.delta_source import MergedSource, owners_to_refresh
+from core.pipeline.run import Progress
 from core.ports.source import Source
 from core.session import Session
 
@@ -24,7 +25,11 @@ __all__ = ["apply_delta"]
 
 
 async def apply_delta(
-    session: Session, export: Source, options: DeltaOptions, clock: Clock
+    session: Session,
+    export: Source,
+    options: DeltaOptions,
+    clock: Clock,
+    progress: Progress | None = None,
 ) -> DeltaResult:
     """Apply a delta bundle or a later full export to Twenty (or plan it, in a dry run).
 
@@ -57,7 +62,14 @@ async def apply_delta(
             try:
                 prepared = clock.monotonic() - started
                 run = DeltaRun(
-                    workspace, export, context, spec, client, clock=clock, options=options
+                    workspace,
+                    export,
+                    context,
+                    spec,
+                    client,
+                    clock=clock,
+                    options=options,
+                    progress=progress,
                 )
                 result = await run.execute(mapping_hash, refresh)
             finally:

@@ -10,7 +10,7 @@ failed) get one row saying so, with their codes, so that nothing in the sample i
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import msgspec
@@ -120,8 +120,11 @@ async def build_sample_diff(
     *,
     run_id: str = "",
     page_size: int = 200,
+    on_page: Callable[[int], None] = lambda n: None,
 ) -> SampleDiff:
-    """Read the sample's records back and lay out every field sent, one row each."""
+    """Read the sample's records back and lay out every field sent, one row each.
+
+    `on_page(n)`: n more records were read back (for a progress bar)."""
     streams = _stream_ids(keys)
     states = _states(conn, streams)
     rows: list[DiffRow] = []
@@ -143,6 +146,7 @@ async def build_sample_diff(
                 rows.append(_not_sent(stream_id, states.get(stream_id)))
             else:
                 rows += _field_rows(check, source_row, targets)
+        on_page(len(page))
     return SampleDiff(run_id=run_id, rows=rows)
 
 
