@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sqlite3
 import sys
 import tempfile
 import time
@@ -94,7 +95,12 @@ def bench(patients: int, budget: str, tmp: Path) -> None:
         _ferry(workdir, "run", "--without-sample-approval")
         run_s = time.perf_counter() - started
         run = _stats(sandbox.base_url)
-        records = _records(sandbox.base_url) - before
+        # Counted in the store, not over HTTP: a count over HTTP would spend the budget the
+        # rollback is about to start from (the limiter knows only its own requests).
+        with sqlite3.connect(workdir / "ferry.db") as conn:
+            records = conn.execute(
+                "SELECT COUNT(*) FROM record_state WHERE state = 'loaded'"
+            ).fetchone()[0]
         print(f"run: {records:,} records created, {run['requests']:,} requests "
               f"({run['throttled']} throttled), {run_s:.1f} s")  # fmt: skip
 

@@ -23,7 +23,13 @@ from core.ports.source import ExportInfo, Source, SourceFile, SourceRow
 from core.values import ValueParseError, parse_bool, parse_id
 from events.types import RecordExtracted, decode
 
-__all__ = ["MergedSource", "is_source_deleted", "owners_to_refresh", "store_rows"]
+__all__ = [
+    "MergedSource",
+    "extracted_row",
+    "is_source_deleted",
+    "owners_to_refresh",
+    "store_rows",
+]
 
 # Rows whose content lands in another record's payload: entity -> (column, owner entity).
 _FOLDED = {
@@ -56,15 +62,20 @@ def store_rows(conn: sqlite3.Connection, entity: str) -> Iterator[SourceRow]:
         event = decode(data)
         if not isinstance(event, RecordExtracted) or event.source_key.startswith("@"):
             continue
-        yield SourceRow(
-            entity=entity,
-            file=event.source_file,
-            line=event.line,
-            key=event.source_key,
-            content_hash=event.content_hash,
-            values=dict(event.row),
-            is_deleted=is_source_deleted(entity, event.row),
-        )
+        yield extracted_row(entity, event)
+
+
+def extracted_row(entity: str, event: RecordExtracted) -> SourceRow:
+    """The source row a RecordExtracted recorded, as the reader gave it."""
+    return SourceRow(
+        entity=entity,
+        file=event.source_file,
+        line=event.line,
+        key=event.source_key,
+        content_hash=event.content_hash,
+        values=dict(event.row),
+        is_deleted=is_source_deleted(entity, event.row),
+    )
 
 
 def _has_streams(conn: sqlite3.Connection, entity: str) -> bool:

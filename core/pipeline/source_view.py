@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
-from core.pipeline.delta_source import is_source_deleted
+from core.pipeline.delta_source import extracted_row
 from core.ports.source import ExportInfo, Source, SourceFile, SourceRow
 from events.chunks import rows_for_streams
 from events.types import RecordExtracted, decode
@@ -80,20 +80,8 @@ def _stored_rows(
     for stream_id, data in rows_for_streams(conn, sql, stream_ids):
         event = decode(data)
         if isinstance(event, RecordExtracted):
-            found[stream_id] = _row(entity, event)
+            found[stream_id] = extracted_row(entity, event)
     return found
-
-
-def _row(entity: str, event: RecordExtracted) -> SourceRow:
-    return SourceRow(
-        entity=entity,
-        file=event.source_file,
-        line=event.line,
-        key=event.source_key,
-        content_hash=event.content_hash,
-        values=dict(event.row),
-        is_deleted=is_source_deleted(entity, event.row),
-    )
 
 
 class SourceView:
