@@ -683,7 +683,20 @@ def schema_apply(
         if store is not None:
             store.append([NewEvent("migration", change_event(change, metadata_id))])
 
-    done = target.call(lambda c: setup(spec, c, c, record, run_probe=probe))
+    progress = _RichProgress(Console(stderr=True))
+    if probe:
+        progress.stage("objects", "probe", len(spec.objects))
+    with progress.bars:
+        done = target.call(
+            lambda c: setup(
+                spec,
+                c,
+                c,
+                record,
+                run_probe=probe,
+                on_probe=lambda n: progress.advance("objects", "probe", n),
+            )
+        )
     click.echo(f"{len(done.applied.changes)} change(s) applied")
     for result in done.probes:
         status = "ok" if result.ok else f"FAILED {result.error or ', '.join(result.missing_fields)}"

@@ -286,10 +286,18 @@ def probe_record(obj: ObjectSpec) -> dict[str, Any]:
     return record
 
 
-async def probe(spec: SchemaSpec, destination: Destination) -> list[ProbeResult]:
-    """Write one probe record per object, read it back, remove it; report what came back."""
-    results = []
+async def probe(
+    spec: SchemaSpec,
+    destination: Destination,
+    on_probe: Callable[[int], None] = lambda n: None,
+) -> list[ProbeResult]:
+    """Write one probe record per object, read it back, remove it; report what came back.
+
+    `on_probe(1)` after each object (three requests each), for a progress bar."""
+    results: list[ProbeResult] = []
     for obj in spec.objects:
+        if results:
+            on_probe(1)
         record = probe_record(obj)
         try:
             await destination.create_one(obj.name_plural, record)
@@ -303,6 +311,8 @@ async def probe(spec: SchemaSpec, destination: Destination) -> list[ProbeResult]
         back = found[0] if found else {}
         missing = tuple(k for k in record if k != "id" and back.get(k) is None)
         results.append(ProbeResult(obj.name_singular, bool(found) and not missing, missing))
+    if results:
+        on_probe(1)
     return results
 
 
@@ -341,6 +351,7 @@ async def setup(
     on_change: Callable[[SchemaChange, str], None] | None = None,
     *,
     run_probe: bool = True,
+    on_probe: Callable[[int], None] = lambda n: None,
 ) -> SchemaSetup:
     """Apply the spec, then probe every object (unless told not to).
 
@@ -349,5 +360,5 @@ async def setup(
         RecordRejectedError: Twenty refused a definition (earlier changes stay applied).
     """
     applied = await apply(spec, metadata, on_change)
-    probes = await probe(spec, destination) if run_probe else []
+    probes = await probe(spec, destination, on_probe) if run_probe else []
     return SchemaSetup(applied, tuple(probes))
