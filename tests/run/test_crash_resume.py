@@ -45,6 +45,9 @@ def _retarget(workdir: Path, url: str, rate_limit: str) -> None:
             line = f'url = "{url}"'
         elif line.startswith("rate_limit = "):
             line = f'rate_limit = "{rate_limit}"'
+        elif line.startswith("batch_size = "):
+            # Cloud's 60, not auto's 200: more requests, so that the kills land mid-work.
+            line = "batch_size = 60"
         lines.append(line)
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -116,8 +119,9 @@ def test_kill_9_at_random_moments_then_resume_equals_an_uninterrupted_run(
     invoke(reference, "run", "--without-sample-approval")
 
     rng = random.Random(20261127)
-    kills, mid_work, finished = 0, 0, False
-    while kills < KILLS:
+    kills, mid_work, finished, attempts = 0, 0, False, 0
+    while kills < KILLS and attempts < 3 * KILLS:  # bounded: a run may finish before its kill
+        attempts += 1
         process = _start_run(base, faulty.api_key)
         time.sleep(rng.uniform(0.8, 3.5))
         if process.poll() is None:
