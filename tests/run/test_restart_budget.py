@@ -41,9 +41,7 @@ def _throttled(sandbox: Any) -> int:
     return int(body["throttled"])
 
 
-def _ready(
-    start_sandbox: Callable[..., Any], key_env: Callable[[str], None], workdir: Path
-) -> Any:
+def _ready(start_sandbox: Callable[..., Any], key_env: Callable[[str], None], workdir: Path) -> Any:
     sandbox = start_sandbox(rate_windows=(RateWindow(6, 3000),))
     key_env(sandbox.api_key)
     prepare(workdir, sandbox.base_url, rate_limit=BUDGET)
