@@ -1828,8 +1828,7 @@ def rollback_command(
         check_scope(workspace.store.connection, scope)
         estimate = _rollback_estimate(workspace, scope)
         if dry_run:
-            _print_rollback_plan(workspace, scope, schema)
-            click.echo(_rollback_cost(workspace, estimate))
+            _print_rollback_plan(workspace, scope, schema, _rollback_cost(workspace, estimate))
             return
         _confirm_rollback(yes, _rollback_cost(workspace, estimate))
         options = RollbackOptions(
@@ -1916,7 +1915,7 @@ def _run_rollback(workspace: Any, options: Any, total: int) -> Any:
         )
 
 
-def _print_rollback_plan(workspace: Any, scope: Any, schema: bool) -> None:
+def _print_rollback_plan(workspace: Any, scope: Any, schema: bool, cost: str) -> None:
     from core.rollback import plan_records, plan_schema
 
     counts: dict[str, int] = {}
@@ -1938,6 +1937,7 @@ def _print_rollback_plan(workspace: Any, scope: Any, schema: bool) -> None:
         click.echo(f"{step.change:<8} {name} {step.metadata_id}{extra}")
     summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "nothing to undo"
     click.echo(f"plan: {summary}" + (f"; {len(steps)} schema change(s)" if schema else ""))
+    click.echo(cost)
     click.echo("dry run: nothing was changed")
 
 

@@ -159,3 +159,18 @@ def test_an_entity_rollback_takes_the_records_that_point_at_it_then_run_and_full
     code, output = _ferry(migrated, "rollback", "--yes")
     assert code == 0, output  # no conflict: nothing of ours was edited by anyone
     assert differences(migrated.before, migrated.now()) == []
+
+
+@pytest.mark.slow
+def test_dry_runs_say_how_many_requests_and_how_long_before_anything_is_sent(
+    migrated: Migrated,
+) -> None:
+    before = migrated.now()
+    plan = invoke(migrated.workdir, "delta", str(DELTA), "--dry-run")
+    assert "the delta would send" in plan and "under 1000/1s" in plan
+    undo = invoke(migrated.workdir, "rollback", "--dry-run").splitlines()
+    records = int(undo[-2].split(" record(s) to undo")[0].replace(",", ""))
+    planned = sum(1 for line in undo if line.startswith(("delete ", "restore ")))
+    assert records == planned > 0
+    assert "request(s), about" in undo[-2] and undo[-1] == "dry run: nothing was changed"
+    assert migrated.now() == before  # neither dry run wrote anything
