@@ -75,9 +75,10 @@ def shared_gate(
     )
     saved = store.meta(LIMITER_KEY)
     try:
-        gate.resume(msgspec.json.decode(saved, type=LimiterState) if saved else None)
+        state = msgspec.json.decode(saved, type=LimiterState) if saved else None
     except msgspec.DecodeError:
-        gate.resume(LimiterState(windows=[], tokens=[], wall=0.0))  # unreadable: ignored
+        state = None  # unreadable: start as if none was saved
+    gate.resume(state)
     return gate
 
 

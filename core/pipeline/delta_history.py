@@ -100,7 +100,9 @@ def _rows(
         rows = conn.execute(
             "SELECT stream_id, state, version, destination_id, last_error_code FROM record_state "
             f"WHERE stream_id >= ? AND stream_id < ? AND stream_id > ? AND state IN ({marks}) "
-            "ORDER BY stream_id LIMIT 500",
+            # Only records with a Twenty id can be updated or deleted there (most skipped
+            # rows, folded custom fields say, never had one).
+            "AND destination_id IS NOT NULL ORDER BY stream_id LIMIT 500",
             (f"{entity}:", f"{entity};", after, *states),
         ).fetchall()
         if not rows:

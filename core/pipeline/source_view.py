@@ -1,8 +1,8 @@
 """The source as it stands: the first export, with every delta applied since, in order.
 
 `ferry delta` records each row version it reads (RecordExtracted) and each row a later full
-export lacks (RecordRemovedInSource). `SourceView` gives every other command (run, plan,
-sample, verify) the latest version of each key from that log:
+export lacks (RecordRemovedInSource). `SourceView` gives `ferry run` and `ferry sample`
+the latest version of each key from that log:
 
 - a key whose latest source fact came from a delta run is read from the store (the row that
   delta extracted) in place of the first export's row, and a key a delta removed stays
@@ -47,25 +47,21 @@ def delta_exports(conn: sqlite3.Connection) -> list[str]:
     return list(found)
 
 
-def _source_facts(
-    conn: sqlite3.Connection, stream_ids: list[str], deltas: frozenset[str]
-) -> dict[str, tuple[bool, str]]:
-    """Per stream with a source fact from a delta: (whether it was first extracted by a delta,
-    the type of its latest extraction or removal)."""
+def _delta_facts(conn: sqlite3.Connection, entity: str) -> dict[str, str]:
+    """Per stream of the entity that a delta touched: the type of the latest extraction or
+    removal a delta recorded for it. Read from each delta run's own span of the log (its
+    events lie between its RunStarted and its last position), so the cost follows the deltas'
+    size, not the export's."""
     sql = (
-        "SELECT stream_id, run_id, type, version FROM events WHERE stream_id IN ({marks}) "
-        "AND type IN ('RecordExtracted', 'RecordRemovedInSource') ORDER BY position"
+        "SELECT e.stream_id, e.type FROM run_summary r "
+        "JOIN events s ON s.stream_id = 'run:' || r.run_id AND s.version = 1 "
+        "JOIN events e ON e.position BETWEEN s.position AND r.last_position "
+        "WHERE s.type = 'RunStarted' AND json_extract(s.data, '$.command') = 'delta' "
+        "AND e.run_id = r.run_id AND e.stream_id >= ? AND e.stream_id < ? "
+        "AND instr(e.stream_id, ':@') = 0 "
+        "AND e.type IN ('RecordExtracted', 'RecordRemovedInSource') ORDER BY e.position"
     )
-    first: dict[str, bool] = {}
-    latest: dict[str, str] = {}
-    touched: set[str] = set()
-    for sid, run_id, kind, version in rows_for_streams(conn, sql, stream_ids):
-        if version == 1:
-            first[sid] = run_id in deltas
-        if run_id in deltas:
-            touched.add(sid)
-        latest[sid] = kind
-    return {sid: (first.get(sid, False), latest[sid]) for sid in touched}
+    return dict(conn.execute(sql, (f"{entity}:", f"{entity};")).fetchall())
 
 
 def _stored_rows(
@@ -97,11 +93,6 @@ class SourceView:
         """The first export's location."""
         return self._base.location
 
-    @property
-    def has_deltas(self) -> bool:
-        """Whether any delta was applied to this work directory."""
-        return bool(self._deltas)
-
     def export_info(self) -> ExportInfo:
         """The first export's `_export_info.txt`."""
         return self._base.export_info()
@@ -124,19 +115,25 @@ class SourceView:
         if not self._deltas:
             yield from self._base.rows(entity)
             return
+        touched = _delta_facts(self._conn, entity)
         placed: set[str] = set()
         for chunk in _chunks(self._base.rows(entity), _CHUNK):
-            yield from self._chunk(entity, chunk, placed)
-        yield from self._delta_only(entity, placed)
+            yield from self._chunk(entity, chunk, touched, placed)
+        # Keys only a delta brought (touched, never met in the first export), in key order.
+        rest = sorted(s for s, kind in touched.items() if s not in placed and _is_live(kind))
+        for start in range(0, len(rest), _CHUNK):
+            stored = _stored_rows(self._conn, entity, rest[start : start + _CHUNK])
+            yield from (stored[s] for s in sorted(stored))
 
-    def _chunk(self, entity: str, chunk: list[SourceRow], placed: set[str]) -> Iterator[SourceRow]:
-        ids = [row.stream_id for row in chunk if row.stream_id is not None]
-        facts = _source_facts(self._conn, ids, self._deltas)
-        live = [sid for sid, (_, kind) in facts.items() if kind == "RecordExtracted"]
+    def _chunk(
+        self, entity: str, chunk: list[SourceRow], touched: dict[str, str], placed: set[str]
+    ) -> Iterator[SourceRow]:
+        ids = [row.stream_id for row in chunk if row.stream_id in touched]
+        live = [sid for sid in ids if sid is not None and _is_live(touched[sid])]
         stored = _stored_rows(self._conn, entity, live) if live else {}
         for row in chunk:
             sid = row.stream_id
-            if sid is None or sid not in facts or sid in placed:
+            if sid is None or sid not in touched or sid in placed:
                 yield row
                 continue
             placed.add(sid)
@@ -144,21 +141,9 @@ class SourceView:
                 yield stored[sid]
             # else: removed by a later full export, and it stays removed
 
-    def _delta_only(self, entity: str, placed: set[str]) -> Iterator[SourceRow]:
-        """Keys that a delta brought first: their latest extracted row, in key order."""
-        low, after = f"{entity};", f"{entity}:"
-        sql = (
-            "SELECT stream_id FROM record_state WHERE stream_id > ? AND stream_id < ? "
-            "AND instr(stream_id, ':@') = 0 ORDER BY stream_id LIMIT ?"
-        )
-        while ids := [sid for (sid,) in self._conn.execute(sql, (after, low, _CHUNK))]:
-            after = ids[-1]
-            facts = _source_facts(self._conn, [s for s in ids if s not in placed], self._deltas)
-            wanted = [
-                s for s, (first, kind) in facts.items() if first and kind == "RecordExtracted"
-            ]
-            stored = _stored_rows(self._conn, entity, wanted) if wanted else {}
-            yield from (stored[s] for s in sorted(stored))
+
+def _is_live(kind: str) -> bool:
+    return kind == "RecordExtracted"
 
 
 def _chunks(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
