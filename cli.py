@@ -1826,7 +1826,7 @@ def rollback_command(
     workspace = _checks_workspace(context, overrides)
     try:
         check_scope(workspace.store.connection, scope)
-        estimate = _rollback_estimate(workspace, scope)
+        estimate = _rollback_estimate(workspace, scope, force)
         if dry_run:
             _print_rollback_plan(workspace, scope, schema, _rollback_cost(workspace, estimate))
             return
@@ -1847,7 +1847,7 @@ def rollback_command(
         sys.exit(1)
 
 
-def _rollback_estimate(workspace: Any, scope: Any) -> Any:
+def _rollback_estimate(workspace: Any, scope: Any, force: bool) -> Any:
     """The records and requests a rollback of `scope` would send (core.rollback)."""
     from adapters.twenty.records import IDS_PER_LOOKUP
     from core.rollback import estimate_rollback
@@ -1857,6 +1857,7 @@ def _rollback_estimate(workspace: Any, scope: Any) -> Any:
         scope,
         mutation_max=workspace.config.twenty.mutation_max_records,
         ids_per_lookup=IDS_PER_LOOKUP,
+        force=force,
     )
 
 

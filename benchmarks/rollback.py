@@ -7,8 +7,9 @@ in-process sandbox over loopback whose throttle is Twenty Cloud's budget, then r
 
 - records, requests the sandbox served (429s apart), wall time;
 - for the rollback, the floor `ceil(records / batch)` at the delete-many size and the
-  requests as a ratio to it, with the lookups (the conflict check reads every record once
-  before deleting it) counted apart; and the wall time as a ratio to `requests / budget`;
+  requests as a ratio to it, with the reads (GETs) counted apart, and the floor per object
+  (a delete-many names one object, so each object's last request may be part full); and
+  the wall time as a ratio to `requests / budget`;
 - whether the sandbox holds exactly what it held before the migration.
 
     .venv/bin/python benchmarks/rollback.py [--patients 400] [--budget 100/60s]
@@ -101,11 +102,19 @@ def bench(patients: int, budget: str, tmp: Path) -> None:
             records = conn.execute(
                 "SELECT COUNT(*) FROM record_state WHERE state = 'loaded'"
             ).fetchone()[0]
+            by_object = dict(
+                conn.execute(
+                    "SELECT json_extract(t.data, '$.target_plural'), COUNT(DISTINCT s.stream_id) "
+                    "FROM record_state s JOIN events t ON t.stream_id = s.stream_id "
+                    "AND t.type = 'RecordTransformed' WHERE s.state = 'loaded' GROUP BY 1"
+                ).fetchall()
+            )
         print(f"run: {records:,} records created, {run['requests']:,} requests "
               f"({run['throttled']} throttled), {run_s:.1f} s")  # fmt: skip
 
         plan = _ferry(workdir, "rollback", "--dry-run")
-        print("rollback plan: " + plan.strip().splitlines()[-1])
+        cost = [line for line in plan.splitlines() if "request(s)" in line]
+        print("rollback plan: " + (cost[0].strip() if cost else plan.strip().splitlines()[-1]))
         _stats(sandbox.base_url, reset=True)
         started = time.perf_counter()
         _ferry(workdir, "rollback", "--yes")
@@ -114,11 +123,14 @@ def bench(patients: int, budget: str, tmp: Path) -> None:
         left = _records(sandbox.base_url) - before
         batch = 100  # twenty.mutation_max_records
         floor = math.ceil(records / batch)
+        per_object = sum(math.ceil(n / batch) for n in by_object.values())
         served = undo["requests"] - undo["throttled"]
+        reads = undo["byMethod"].get("GET", 0)
         at_budget = served * window.seconds / window.limit
-        print(f"rollback: {served:,} requests ({undo['throttled']} throttled), {undo_s:.1f} s; "
-              f"floor ceil({records:,}/{batch}) = {floor}: requests / floor = "
-              f"{served / floor:.2f} (of which ~{floor} lookups for the conflict check); "
+        print(f"rollback: {served:,} requests ({undo['throttled']} throttled; {reads} reads), "
+              f"{undo_s:.1f} s; floor ceil({records:,}/{batch}) = {floor}: requests / floor = "
+              f"{served / floor:.2f}; floor per object = {per_object}: requests / it = "
+              f"{served / per_object:.2f}; "
               f"wall / (requests / budget) = {undo_s / at_budget:.2f}")  # fmt: skip
         print(f"records of ours left in the sandbox: {left}")
         if left:

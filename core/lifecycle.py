@@ -102,6 +102,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     },
     # A rollback undid only later writes: the record is still ours, behind the source.
     {"trigger": "RecordReverted", "source": [S.ROLLING_BACK], "dest": S.VALIDATED},
+    # A rollback found the record edited in Twenty since our write and left it alone.
+    {"trigger": "RollbackWithheld", "source": [S.ROLLING_BACK], "dest": S.LOADED},
 ]
 
 TERMINAL_STATES = frozenset({S.REJECTED, S.SKIPPED, S.VERIFIED, S.ROLLED_BACK, S.DELETED})

@@ -35,6 +35,7 @@ from core.ports.destination import (
     RateLimitedError,
     RecordRejectedError,
     WriteOutcomeUnknownError,
+    stamp_of,
 )
 from events.store import EventStore, NewEvent
 from events.types import Event, LoadFailed, LoadRequested, RecordLoaded
@@ -195,7 +196,7 @@ class Loader:
         outcome = await self._destination.create_batch(items[0].object_plural, records)
         by_id = {i.destination_id: i for i in items}
         loaded = [
-            (by_id[str(r["id"])].stream_id, _loaded(str(r["id"])))
+            (by_id[str(r["id"])].stream_id, _loaded(str(r["id"]), stamp=stamp_of(r)))
             for r in outcome.created
             if str(r.get("id")) in by_id
         ]
@@ -213,9 +214,14 @@ class Loader:
         found = await self._destination.find_by_ids(
             items[0].object_plural, ids, include_deleted=True
         )
-        present = {str(r["id"]) for r in found}
+        present = {str(r["id"]): r for r in found}
         landed = [i for i in items if i.destination_id in present]
-        self.record_many([(i.stream_id, _loaded(i.destination_id, True)) for i in landed])
+        self.record_many(
+            [
+                (i.stream_id, _loaded(i.destination_id, True, stamp_of(present[i.destination_id])))
+                for i in landed
+            ]
+        )
         self.summary.reconciled += len(present)
         self.summary.created += len(present)
         return [i for i in items if i.destination_id not in present]
@@ -242,8 +248,10 @@ def _requested(item: LoadItem, batch_id: str, operation: str = "create") -> Load
     )
 
 
-def _loaded(destination_id: str, reconciled: bool = False) -> RecordLoaded:
-    return RecordLoaded(destination_id=destination_id, outcome="created", reconciled=reconciled)
+def _loaded(destination_id: str, reconciled: bool = False, stamp: str = "") -> RecordLoaded:
+    return RecordLoaded(
+        destination_id=destination_id, outcome="created", reconciled=reconciled, updated_at=stamp
+    )
 
 
 def _failed(code: str, message: str, retryable: bool, field: str = "") -> LoadFailed:

@@ -42,6 +42,7 @@ from core.ports.destination import (
     RecordNotFoundError,
     RecordRejectedError,
     WriteOutcomeUnknownError,
+    stamp_of,
 )
 from events.store import EventStore, NewEvent
 from events.types import (
@@ -285,7 +286,7 @@ class Updater:
             for _ in range(_ATTEMPTS):
                 records = [{"id": u.item.destination_id, **u.values} for u in left]
                 try:
-                    await self._destination.upsert_many(plural, records)
+                    answered = await self._destination.upsert_many(plural, records)
                 except WriteOutcomeUnknownError:
                     left = await self._settle_upserts(plural, left)
                     if not left:
@@ -293,8 +294,10 @@ class Updater:
                     continue
                 except RecordRejectedError:
                     break
+                stamps = {str(r.get("id")).lower(): stamp_of(r) for r in answered}
                 for update in left:
-                    self._landed(update.item, update.before, reconciled=False)
+                    stamp = stamps.get(update.item.destination_id.lower(), "")
+                    self._landed(update.item, update.before, reconciled=False, stamp=stamp)
                 return
             else:
                 for update in left:
@@ -313,7 +316,7 @@ class Updater:
             record = current.get(update.item.destination_id.lower())
             if record is not None and _holds(record, update.values, "update"):
                 self.summary.reconciled += 1
-                self._landed(update.item, update.before, reconciled=True)
+                self._landed(update.item, update.before, reconciled=True, stamp=stamp_of(record))
             else:
                 rest.append(update)
         return rest
@@ -324,7 +327,9 @@ class Updater:
             try:
                 if item.operation == "restore" or before.get("deletedAt") is not None:
                     await self._restore_if_deleted(item)
-                await self._destination.update_one(item.object_plural, item.destination_id, values)
+                now = await self._destination.update_one(
+                    item.object_plural, item.destination_id, values
+                )
                 break
             except WriteOutcomeUnknownError as unknown:
                 if attempt == _ATTEMPTS - 1:
@@ -336,7 +341,7 @@ class Updater:
             except RecordNotFoundError:
                 self._failed(item, "MISSING", "the record is no longer in Twenty", False)
                 return
-        self._landed(item, before, reconciled=False)
+        self._landed(item, before, reconciled=False, stamp=stamp_of(now))
 
     async def _restore_if_deleted(self, item: UpdateItem) -> None:
         found = await self._destination.find_by_ids(
@@ -345,7 +350,9 @@ class Updater:
         if found and found[0].get("deletedAt") is not None:
             await self._destination.restore_one(item.object_plural, item.destination_id)
 
-    def _landed(self, item: UpdateItem, before: Record | None, *, reconciled: bool) -> None:
+    def _landed(
+        self, item: UpdateItem, before: Record | None, *, reconciled: bool, stamp: str = ""
+    ) -> None:
         if item.operation == "restore":
             self.summary.restored += 1
         else:
@@ -356,6 +363,7 @@ class Updater:
             before_image=before,
             was_soft_deleted=item.operation == "restore",
             reconciled=reconciled,
+            updated_at=stamp,
         )
         self._record(item.stream_id, loaded)
 

@@ -29,6 +29,7 @@ from events.types import (
     RecordRolledBack,
     RecordVerified,
     RollbackRequested,
+    RollbackWithheld,
     RunFinished,
     RunPaused,
     RunResumed,
@@ -264,6 +265,7 @@ _RECORD_FACTS: dict[type[Event], Callable[[Row, Any], None]] = {
     RollbackRequested: _on_rollback,
     RecordRolledBack: _on_rollback,
     RecordReverted: _on_rollback,
+    RollbackWithheld: _on_rollback,
 }
 
 

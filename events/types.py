@@ -288,6 +288,10 @@ class RecordLoaded(RecordEvent, frozen=True, kw_only=True):
             rollback can put it back exactly.
         was_soft_deleted: the existing record was soft-deleted and our write restored it.
         reconciled: the outcome was established by reading back after an unknown outcome.
+        updated_at: the record's `updatedAt` as Twenty answered our write (or the read-back
+            after an unknown outcome); empty when Twenty's answer did not carry it. A rollback
+            deletes the record only while its `updatedAt` is still this one, so that a record
+            edited in Twenty since is found without reading every record first.
     """
 
     destination_id: str
@@ -295,6 +299,7 @@ class RecordLoaded(RecordEvent, frozen=True, kw_only=True):
     before_image: dict[str, Any] | None = None
     was_soft_deleted: bool = False
     reconciled: bool = False
+    updated_at: str = ""
 
 
 class LoadFailed(RecordEvent, frozen=True, kw_only=True):
@@ -393,6 +398,20 @@ class RecordReverted(RecordEvent, frozen=True, kw_only=True):
     already_done: bool = False
 
 
+class RollbackWithheld(RecordEvent, frozen=True, kw_only=True):
+    """Emitted when a rollback whose intent is recorded (RollbackRequested) finds the record
+    edited in Twenty since our last write, and leaves it alone (without `--force`): the
+    record stays ours in Twenty, holding someone's edits, and is `loaded` again (a `ferry
+    verify` shows the difference). The fields' names are in the ConflictDetected on the
+    rollback's stream.
+
+    Fields:
+        destination_id: the Twenty record id.
+    """
+
+    destination_id: str
+
+
 class RecordUpToDate(RecordEvent, frozen=True, kw_only=True):
     """Emitted by `ferry delta` when a re-extracted record's new payload equals, field for
     field, the payload Twenty was last sent: nothing is written and the record is `loaded`
@@ -459,6 +478,7 @@ AnyEvent = (
     | RollbackRequested
     | RecordRolledBack
     | RecordReverted
+    | RollbackWithheld
     | RecordUpToDate
     | RecordRemovedInSource
     | RecordSoftDeleted
@@ -490,6 +510,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     RecordRemovedInSource,
     RecordSoftDeleted,
     RecordReverted,
+    RollbackWithheld,
 )
 RECORD_EVENT_TYPES = frozenset(t.__name__ for t in EVENT_TYPES if t.is_record_event)
 

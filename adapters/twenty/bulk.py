@@ -7,7 +7,8 @@ about 4 KB of URL, far below Node's 16 KB header limit), upserts `batch_size` re
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from adapters.twenty.records import RecordApi, payload
@@ -20,6 +21,34 @@ R = TypeVar("R")
 def _id_filter(ids: Sequence[str]) -> str:
     """`id[in]:[a,b]`: Twenty splits the list on commas and does not trim, so no spaces."""
     return f"id[in]:[{','.join(ids)}]"
+
+
+def _unchanged_filter(ids: Sequence[str], stamps: Mapping[str, str]) -> str:
+    """The records among `ids` whose `updatedAt` is still the one given for each.
+
+    Ids sharing a stamp (the records of one batch write) go in one `id[in]` list. Twenty
+    keeps microseconds but answers milliseconds, so "still the one given" is `updatedAt`
+    before the next millisecond: a record edited within the same millisecond as our write
+    would pass, one edited any later does not.
+    """
+    groups: dict[str, list[str]] = {}
+    for record_id in ids:
+        groups.setdefault(next_millisecond(stamps[record_id]), []).append(record_id)
+    parts = [f'and({_id_filter(same)},updatedAt[lt]:"{until}")' for until, same in groups.items()]
+    return parts[0] if len(parts) == 1 else f"or({','.join(parts)})"
+
+
+def next_millisecond(stamp: str) -> str:
+    """An ISO instant one millisecond later, as Twenty writes them (UTC, ms, `Z`).
+
+    Raises:
+        ValueError: `stamp` is not an ISO instant.
+    """
+    instant = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    if instant.tzinfo is None:
+        raise ValueError("an instant without a time zone")
+    later = (instant + timedelta(milliseconds=1)).astimezone(UTC)
+    return later.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class BulkApi(RecordApi):
@@ -76,22 +105,33 @@ class BulkApi(RecordApi):
 
         return await self._in_chunks(records, lambda: self.batch_size, send, self._learn_batch_size)
 
-    async def delete_many(self, object_name: str, ids: Sequence[str], *, soft: bool) -> list[str]:
+    async def delete_many(
+        self,
+        object_name: str,
+        ids: Sequence[str],
+        *,
+        soft: bool,
+        unchanged_since: Mapping[str, str] | None = None,
+    ) -> list[str]:
         """Delete records by id, `mutation_max_records` a request; return the ids deleted.
 
-        Ids already gone are not in Twenty's answer and are no error.
+        Ids already gone are not in Twenty's answer and are no error. With
+        `unchanged_since` (id -> `updatedAt`, for every id) a record is deleted only while
+        its `updatedAt` is still that one: one edited since is left, and not in the answer.
 
         Raises:
             WriteOutcomeUnknownError: carrying the ids of the request whose outcome is unknown.
             RecordRejectedError, DestinationAuthError, FatalForRunError.
         """
         extra = {"soft_delete": "true"} if soft else {}
+        stamps = None if unchanged_since is None else dict(unchanged_since)
 
         async def send(chunk: Sequence[str]) -> list[str]:
+            where = _id_filter(chunk) if stamps is None else _unchanged_filter(chunk, stamps)
             body = await self._http.request(
                 "DELETE",
                 f"/rest/{object_name}",
-                params={**extra, "filter": _id_filter(chunk)},
+                params={**extra, "filter": where},
                 write=True,
                 ids=chunk,
             )

@@ -10,7 +10,7 @@ work directory and deleted afterwards, so the real event log records nothing at 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 
 import msgspec
@@ -85,7 +85,14 @@ class RecordingDestination:
         self._plan("restore", object_name, record_id, {})
         return {"id": record_id, "deletedAt": None}
 
-    async def delete_many(self, object_name: str, ids: Sequence[str], *, soft: bool) -> list[str]:
+    async def delete_many(
+        self,
+        object_name: str,
+        ids: Sequence[str],
+        *,
+        soft: bool,
+        unchanged_since: Mapping[str, str] | None = None,
+    ) -> list[str]:
         """Record a (soft) delete per id; every one 'succeeds'."""
         for record_id in ids:
             self._plan("soft_delete" if soft else "delete", object_name, record_id, {})

@@ -31,6 +31,7 @@ __all__ = [
     "RecordRejectedError",
     "RequestGate",
     "WriteOutcomeUnknownError",
+    "stamp_of",
 ]
 
 Record = dict[str, Any]
@@ -262,11 +263,20 @@ class Destination(Protocol):
         """
         ...
 
-    async def delete_many(self, object_name: str, ids: Sequence[str], *, soft: bool) -> list[str]:
+    async def delete_many(
+        self,
+        object_name: str,
+        ids: Sequence[str],
+        *,
+        soft: bool,
+        unchanged_since: Mapping[str, str] | None = None,
+    ) -> list[str]:
         """Delete the records among `ids` (permanently unless `soft`); return the ids deleted.
 
         Sends as few requests as the destination's caps allow. Ids already gone are not an
-        error: they are simply not in the answer.
+        error: they are simply not in the answer. With `unchanged_since` (each id's
+        `updatedAt` after our last write to it) only records not written since are deleted;
+        the others are left, and not in the answer.
 
         Raises:
             WriteOutcomeUnknownError: carrying the ids of the request whose outcome is unknown.
@@ -313,6 +323,12 @@ class Destination(Protocol):
     async def list_members(self) -> list[Member]:
         """The workspace members."""
         ...
+
+
+def stamp_of(record: Record) -> str:
+    """The record's `updatedAt` as the destination answered it (empty when it did not say)."""
+    value = record.get("updatedAt")
+    return value if isinstance(value, str) else ""
 
 
 class MetadataStore(Protocol):

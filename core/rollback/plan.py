@@ -33,6 +33,7 @@ from events.types import (
     RecordSoftDeleted,
     RecordTransformed,
     RollbackRequested,
+    RollbackWithheld,
     RunStarted,
     decode,
 )
@@ -80,6 +81,9 @@ class RollbackItem(msgspec.Struct, frozen=True, kw_only=True):
             printed or logged; only the keys are shown).
         soft_delete_after: our first write restored it from soft deletion.
         written: what our last write in scope sent (to tell whether someone edited it since).
+        written_at: Twenty's `updatedAt` after our last write to it, when its answer gave it
+            (empty when unknown: a record deleted only while it still holds this stamp can
+            go without being read first).
         pending: the action of a RollbackRequested without outcome (None: not in doubt).
         position: the position of the first load in scope (the order key).
         source_gone: the source no longer holds its row (a later full export lacked it):
@@ -100,6 +104,7 @@ class RollbackItem(msgspec.Struct, frozen=True, kw_only=True):
     restore: dict[str, Any] = msgspec.field(default_factory=dict)
     soft_delete_after: bool = False
     written: dict[str, Any] = msgspec.field(default_factory=dict)
+    written_at: str = ""
     pending: str | None = None
     position: int = 0
     reverts: bool = False
@@ -290,7 +295,7 @@ def _stream_events(conn: sqlite3.Connection, stream_ids: list[str]) -> dict[str,
         "SELECT stream_id, position, run_id, recorded_at, data, version FROM events "
         f"WHERE stream_id IN ({marks}) AND type IN ('RecordTransformed', 'RecordLoaded', "
         "'RollbackRequested', 'RecordRolledBack', 'RecordReverted', 'RecordSoftDeleted', "
-        "'RecordExtracted', 'RecordRemovedInSource') "
+        "'RecordExtracted', 'RecordRemovedInSource', 'RollbackWithheld') "
         "ORDER BY position"
     )
     found: dict[str, Trail] = {}
@@ -301,7 +306,7 @@ def _stream_events(conn: sqlite3.Connection, stream_ids: list[str]) -> dict[str,
 
 def _pending_rollback(trail: Trail) -> str | None:
     for _, _, _, event in reversed(trail):
-        if isinstance(event, RecordRolledBack | RecordReverted):
+        if isinstance(event, RecordRolledBack | RecordReverted | RollbackWithheld):
             return None
         if isinstance(event, RollbackRequested):
             return event.rollback_id
@@ -324,6 +329,7 @@ def _item(
     earliest: int | None = None  # the first load of ours still in Twenty, in scope or not
     pending: str | None = None
     soft_deleted = source_gone = False
+    stamp = ""  # Twenty's updatedAt after our last write, while known
     for position, run_id, recorded_at, event in trail:
         if isinstance(event, RecordExtracted | RecordRemovedInSource):
             source_gone = isinstance(event, RecordRemovedInSource)
@@ -336,9 +342,15 @@ def _item(
             loads, pending, earliest = [], None, None
         elif isinstance(event, RecordReverted):
             loads, pending = [x for x in loads if x[0] < event.undone_from], None
+            stamp = ""  # our write of the before-image moved it
+        elif isinstance(event, RollbackWithheld):
+            pending = None
         elif isinstance(event, RollbackRequested):
             pending = event.action
+        elif isinstance(event, RecordSoftDeleted):
+            stamp = ""
         elif isinstance(event, RecordLoaded):
+            stamp = event.updated_at
             earliest = position if earliest is None else earliest
             if _in_scope(scope, run_id, recorded_at):
                 loads.append((position, event, transform))
@@ -364,6 +376,7 @@ def _item(
         restore={} if is_delete else {k: before[k] for k in sorted(changed) if k in before},
         soft_delete_after=first.was_soft_deleted and not is_delete,
         written=written,
+        written_at=stamp,
         pending=pending,
         position=position,
         reverts=not is_delete and earliest is not None and earliest < position,

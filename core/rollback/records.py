@@ -14,6 +14,7 @@ A record whose current values differ from what we last wrote (per the comparison
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Any, Literal
 
 import anyio
@@ -36,9 +37,10 @@ from events.types import (
     RecordReverted,
     RecordRolledBack,
     RollbackRequested,
+    RollbackWithheld,
 )
 
-__all__ = ["Conflict", "Failure", "RecordUndoer", "UndoCounts"]
+__all__ = ["Conflict", "Failure", "RecordUndoer", "UndoCounts", "known_stamp"]
 
 RETRIES = 6
 RolledAction = Literal["delete", "restore_before_image", "soft_delete"]
@@ -100,9 +102,15 @@ class RecordUndoer:
         self._force = force
         self._max_in_flight = max_in_flight
         self._versions: dict[str, int] = {}
+        self._intended: set[str] = set()  # streams with a rollback intent recorded by this run
         self.counts = UndoCounts()
         self.conflicts: list[Conflict] = []
         self.failures: list[Failure] = []
+
+    @property
+    def mutation_max_records(self) -> int:
+        """Records the destination takes in one delete-many."""
+        return max(1, self._destination.mutation_max_records)
 
     def _record(self, item: RollbackItem, event: Event) -> None:
         version = self._versions.get(item.stream_id, item.version)
@@ -121,56 +129,101 @@ class RecordUndoer:
         if batch:
             self._store.append(batch, run_id=self._rollback_id)
 
-    async def undo_creates(self, items: list[RollbackItem], current: dict[str, Record]) -> None:
+    async def undo_creates(self, items: list[RollbackItem]) -> None:
         """Delete records we created, many to a request (one object's items, in plan order).
 
         Records already gone are done without a write; records edited since our write are
-        conflicts (left alone unless `force`). The intents of a whole request are recorded
-        before it; after an unknown outcome the ids are looked up before anything is resent,
-        and a delete of ids of which some are already gone is harmless: each record's outcome
-        is recorded exactly (`already_done` when our request did not find it).
+        conflicts (left alone unless `force`). A record whose `updatedAt` after our last
+        write is known is not read first: the delete names that stamp, so Twenty deletes it
+        only while nobody has written to it since, and only the few it leaves are read to
+        tell a record already gone from one edited. The others (and all with `force`) are
+        read first. The intents of a whole request are recorded before it; after an unknown
+        outcome the ids are looked up before anything is resent, and a delete of ids of
+        which some are already gone is harmless: each record's outcome is recorded exactly
+        (`already_done` when our request did not find it).
         """
+        stamped = [] if self._force else [i for i in items if known_stamp(i.written_at)]
+        chosen = {id(i) for i in stamped}
+        read = [i for i in items if id(i) not in chosen]
+        wanted = await self._unedited(read) if read else []
+        size = self.mutation_max_records
+        limiter = anyio.CapacityLimiter(self._max_in_flight)
+        async with anyio.create_task_group() as group:
+            for start in range(0, len(stamped), size):
+                group.start_soon(self._delete_batch, stamped[start : start + size], limiter, True)
+            for start in range(0, len(wanted), size):
+                group.start_soon(self._delete_batch, wanted[start : start + size], limiter, False)
+
+    async def _unedited(self, items: list[RollbackItem]) -> list[RollbackItem]:
+        """Read `items`: record those already gone as done, report those edited since our
+        write as conflicts, and return the rest (and the edited ones with `force`)."""
+        current = await self.current(items)
         wanted: list[RollbackItem] = []
+        gone: list[RollbackItem] = []
         for item in items:
             found = current.get(item.destination_id)
             if found is None:
-                self._done(item, "delete", already_done=True)
+                gone.append(item)
             elif not self._conflicts(item, edited_fields(item.written, found)):
                 wanted.append(item)
-        size = max(1, self._destination.mutation_max_records)
-        limiter = anyio.CapacityLimiter(self._max_in_flight)
-        async with anyio.create_task_group() as group:
-            for start in range(0, len(wanted), size):
-                group.start_soon(self._delete_batch, wanted[start : start + size], limiter)
+        self._deleted(gone, set())
+        return wanted
 
-    async def _delete_batch(self, batch: list[RollbackItem], limiter: Any) -> None:
+    async def _delete_batch(
+        self, batch: list[RollbackItem], limiter: Any, conditional: bool
+    ) -> None:
         async with limiter:
-            intents = [(i, self._requested(i, "delete")) for i in batch if i.pending != "delete"]
-            self._record_many(intents)
-            plural = batch[0].object_plural
-            left = {i.destination_id.lower(): i for i in batch}
-            for _ in range(RETRIES):
-                try:
-                    deleted = await self._destination.delete_many(plural, list(left), soft=False)
-                except WriteOutcomeUnknownError:
-                    found = await self._destination.find_by_ids(
-                        plural, list(left), include_deleted=True
-                    )
-                    present = {str(r["id"]).lower() for r in found}
-                    gone = [i for key, i in left.items() if key not in present]
-                    self._deleted(gone, set())  # ours, or someone's: gone either way
-                    left = {k: i for k, i in left.items() if k in present}
-                    if not left:
-                        return
-                    continue
-                except RecordRejectedError as refused:
-                    for item in left.values():
-                        self._fail(item, f"HTTP_{refused.status}", refused.message)
-                    return
-                self._deleted(list(left.values()), {d.lower() for d in deleted})
-                return
-            for item in left.values():
-                self._fail(item, "OUTCOME_UNKNOWN", "outcome still unknown after retries")
+            left = await self._send_deletes(batch, conditional)
+            if left:  # not deleted by the conditional request: gone, edited, or re-stamped
+                rest = await self._unedited(left)
+                if rest:
+                    await self._send_deletes(rest, conditional=False)
+
+    async def _send_deletes(
+        self, batch: list[RollbackItem], conditional: bool
+    ) -> list[RollbackItem]:
+        """One delete-many for `batch` (resent after unknown outcomes); returns the items a
+        conditional delete left in Twenty."""
+        intents = [
+            (i, self._requested(i, "delete"))
+            for i in batch
+            if i.pending != "delete" and i.stream_id not in self._intended
+        ]
+        self._record_many(intents)
+        self._intended.update(i.stream_id for i, _ in intents)
+        plural = batch[0].object_plural
+        left = {i.destination_id.lower(): i for i in batch}
+        for _ in range(RETRIES):
+            stamps = {i.destination_id: i.written_at for i in left.values()}
+            try:
+                deleted = await self._destination.delete_many(
+                    plural, [i.destination_id for i in left.values()], soft=False,
+                    unchanged_since=stamps if conditional else None,
+                )  # fmt: skip
+            except WriteOutcomeUnknownError:
+                found = await self._destination.find_by_ids(
+                    plural, list(left), include_deleted=True
+                )
+                present = {str(r["id"]).lower() for r in found}
+                gone = [i for key, i in left.items() if key not in present]
+                self._deleted(gone, set())  # ours, or someone's: gone either way
+                left = {k: i for k, i in left.items() if k in present}
+                if not left:
+                    return []
+                continue
+            except RecordRejectedError as refused:
+                for item in left.values():
+                    self._fail(item, f"HTTP_{refused.status}", refused.message)
+                return []
+            done = {d.lower() for d in deleted}
+            if conditional:
+                self._deleted([i for k, i in left.items() if k in done], done)
+                return [i for k, i in left.items() if k not in done]
+            self._deleted(list(left.values()), done)
+            return []
+        for item in left.values():
+            self._fail(item, "OUTCOME_UNKNOWN", "outcome still unknown after retries")
+        return []
 
     def _deleted(self, items: list[RollbackItem], deleted: set[str]) -> None:
         """Record the outcome of a delete-many: `deleted` holds the ids our request removed."""
@@ -314,11 +367,17 @@ class RecordUndoer:
         self._done(item, "soft_delete", already_done=False)
 
     def _conflicts(self, item: RollbackItem, fields: list[str]) -> bool:
-        """Report the edited fields; True when the record must be left alone."""
+        """Report the edited fields; True when the record must be left alone (its recorded
+        intent, if any, then ends in RollbackWithheld: the record is ours in Twenty still)."""
         if not fields:
             return False
         self._conflict(item, tuple(fields), missing=False)
-        return not self._force
+        if self._force:
+            return False
+        if item.pending is not None or item.stream_id in self._intended:
+            self._record(item, RollbackWithheld(destination_id=item.destination_id))
+            self._intended.discard(item.stream_id)
+        return True
 
     def _conflict(self, item: RollbackItem, fields: tuple[str, ...], *, missing: bool) -> None:
         resolution: Literal["left_alone", "overwritten"] = (
@@ -360,6 +419,16 @@ class RecordUndoer:
             except WriteOutcomeUnknownError as unknown:
                 last = unknown
         raise _Unsettled(str(last))
+
+
+def known_stamp(stamp: str) -> bool:
+    """Whether `stamp` is an instant Twenty gave (an `updatedAt` to delete on)."""
+    if not stamp:
+        return False
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).tzinfo is not None
+    except ValueError:
+        return False
 
 
 def _gone_again(item: RollbackItem) -> list[tuple[RollbackItem, Event]]:

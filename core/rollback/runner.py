@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import groupby
 from typing import Literal
 
@@ -27,7 +27,7 @@ from core.rollback.plan import (
     plan_chunks,
     undo_candidates,
 )
-from core.rollback.records import Conflict, Failure, RecordUndoer
+from core.rollback.records import Conflict, Failure, RecordUndoer, known_stamp
 from core.rollback.schema_undo import SchemaStep, SchemaUndo, schema_steps, undo_schema
 from events.store import EventStore, NewEvent
 from events.types import Event, RunFinished, RunStarted
@@ -123,23 +123,27 @@ def estimate_rollback(
     *,
     mutation_max: int,
     ids_per_lookup: int,
+    force: bool = False,
     chunk: int = RollbackOptions().chunk,
 ) -> RollbackEstimate:
     """The requests a rollback of `scope` sends, counted as the runner sends them: per run of
-    one object's records, one look-up per `ids_per_lookup` ids, then one delete-many per
-    `mutation_max` records (a run of deletes) or one request per restore (two when it
-    soft-deletes again). Retries after faults and 429s are not counted."""
+    one object's records, one delete-many per `mutation_max` records (a run of deletes),
+    after one look-up per `ids_per_lookup` of those whose stamp after our write is unknown
+    (all of them with `force`), or one look-up per `ids_per_lookup` ids then one request
+    per restore (two when it soft-deletes again). Retries after faults and 429s, and the
+    reads of records a stamped delete finds edited, are not counted."""
     records = deletes = restores = requests = 0
-    for items in plan_chunks(conn, scope, chunk=chunk):
-        records += len(items)
-        for run in _runs(items):
+    for run in _runs(plan_chunks(conn, scope, chunk=chunk), mutation_max):
+        records += len(run)
+        if run[0].action == "delete":
+            unread = 0 if force else sum(1 for i in run if known_stamp(i.written_at))
+            requests += math.ceil((len(run) - unread) / ids_per_lookup)
+            deletes += len(run)
+            requests += math.ceil(len(run) / mutation_max)
+        else:
             requests += math.ceil(len(run) / ids_per_lookup)  # the read before the writes
-            if run[0].action == "delete":
-                deletes += len(run)
-                requests += math.ceil(len(run) / mutation_max)
-            else:
-                restores += len(run)
-                requests += len(run) + sum(1 for i in run if i.soft_delete_after)
+            restores += len(run)
+            requests += len(run) + sum(1 for i in run if i.soft_delete_after)
     return RollbackEstimate(records=records, deletes=deletes, restores=restores, requests=requests)
 
 
@@ -216,27 +220,48 @@ async def _undo_records(
     result: RollbackResult,
     on_progress: Callable[[int], None],
 ) -> None:
-    for chunk in plan_chunks(store.connection, options.scope, chunk=options.chunk):
-        for run in _runs(chunk):
-            if should_stop():
-                result.outcome = "interrupted"
-                return
+    chunks = plan_chunks(store.connection, options.scope, chunk=options.chunk)
+    for run in _runs(chunks, undoer.mutation_max_records):
+        if should_stop():
+            result.outcome = "interrupted"
+            return
+        if run[0].action == "delete":
+            await undoer.undo_creates(run)
+        else:
             # Read just before writing: the conflict check sees Twenty as it is now, and a
             # rollback stopped half-way has undone whole runs, not read ahead for nothing.
             current = await undoer.current(run)
-            if run[0].action == "delete":
-                await undoer.undo_creates(run, current)
-            else:
-                for item in run:
-                    await undoer.undo(item, current.get(item.destination_id))
-            on_progress(len(run))
+            for item in run:
+                await undoer.undo(item, current.get(item.destination_id))
+        on_progress(len(run))
 
 
-def _runs(chunk: list[RollbackItem]) -> Iterator[list[RollbackItem]]:
+def _runs(chunks: Iterable[list[RollbackItem]], size: int) -> Iterator[list[RollbackItem]]:
     """Consecutive items of one object and one kind of action: deletes of one object go many
-    to a request, while the plan's order (children before parents) holds between runs."""
-    for _, group in groupby(chunk, key=lambda i: (i.object_plural, i.action == "delete")):
-        yield list(group)
+    to a request, while the plan's order (children before parents) holds between runs.
+
+    A run of deletes that a chunk's end cuts is carried into the next chunk's first run by
+    its last part short of `size` (so a request is not sent half full at every chunk's end);
+    at most `size - 1` items are carried, so memory stays a chunk's."""
+    carry: list[RollbackItem] = []
+    for chunk in chunks:
+        for _, group in groupby(chunk, key=_run_key):
+            run = list(group)
+            if carry and _run_key(carry[0]) == _run_key(run[0]):
+                run = carry + run
+            elif carry:
+                yield carry
+            carry = []
+            whole = len(run) - len(run) % size if run[0].action == "delete" else len(run)
+            if whole:
+                yield run[:whole]
+            carry = run[whole:]
+    if carry:
+        yield carry
+
+
+def _run_key(item: RollbackItem) -> tuple[str, bool]:
+    return item.object_plural, item.action == "delete"
 
 
 def _finish(run: _RunLog, result: RollbackResult, undoer: RecordUndoer, seconds: float) -> None:

@@ -71,6 +71,28 @@ def test_delete_many_soft_then_hard_ignores_ids_already_gone(twenty: Target) -> 
     assert left == [] and again == []
 
 
+def test_a_stamped_delete_leaves_records_written_since(twenty: Target) -> None:
+    """`unchanged_since` deletes a record only while its `updatedAt` is the one given: two
+    batches (two stamps, one `or(...)` filter), one record edited in between is left."""
+    first, second = _people(3), _people(2)
+    ids = [p["id"] for p in first + second]
+
+    async def body(client: TwentyClient) -> list[Any]:
+        created = [*(await client.create_batch("people", first)).created]
+        created += (await client.create_batch("people", second)).created
+        stamps = {str(r["id"]): str(r["updatedAt"]) for r in created}
+        await client.update_one("people", ids[1], {"jobTitle": "Edited"})
+        deleted = await client.delete_many(
+            "people", [*ids, GONE], soft=False, unchanged_since={**stamps, GONE: stamps[ids[0]]}
+        )
+        left = await client.find_by_ids("people", ids, include_deleted=True)
+        return [sorted(deleted), [r["id"] for r in left]]
+
+    deleted, left = _run(_client(twenty), body)
+    assert deleted == sorted(i for i in ids if i != ids[1])
+    assert left == [ids[1]]
+
+
 def test_restore_many_brings_back_soft_deleted_records(twenty: Target) -> None:
     people = _people(3)
     ids = [p["id"] for p in people]

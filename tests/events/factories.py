@@ -24,6 +24,7 @@ from events.types import (
     RecordVerified,
     RejectionReason,
     RollbackRequested,
+    RollbackWithheld,
     RunFinished,
     RunPaused,
     RunResumed,
@@ -77,6 +78,7 @@ def record_event(event_type: str, key: str = "1") -> Event:
         ),
         "RecordSoftDeleted": lambda: RecordSoftDeleted(destination_id=DEST),
         "RecordReverted": lambda: RecordReverted(destination_id=DEST, undone_from=12),
+        "RollbackWithheld": lambda: RollbackWithheld(destination_id=DEST),
     }
     return builders[event_type]()
 
@@ -152,6 +154,14 @@ def every_event() -> list[tuple[str, Event]]:
         for t in (
             "RecordExtracted", "RecordTransformed", "RecordValidated", "LoadRequested",
             "RecordLoaded", "RollbackRequested", "RecordReverted",
+        )
+    ]  # fmt: skip
+    # A rollback that found the record edited in Twenty and left it alone.
+    records += [
+        ("patient:6", record_event(t, "6"))
+        for t in (
+            "RecordExtracted", "RecordTransformed", "RecordValidated", "LoadRequested",
+            "RecordLoaded", "RollbackRequested", "RollbackWithheld",
         )
     ]  # fmt: skip
     return migration + records

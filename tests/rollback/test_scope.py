@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -130,6 +131,50 @@ def test_an_edited_record_is_left_alone_and_reported_until_forced(migrated: Migr
     assert differences(migrated.before, migrated.now()) == []
     code, output = _rollback(migrated.workdir, "--yes")
     assert code == 0 and "nothing to undo" in output
+
+
+def test_a_rollback_reads_only_the_records_its_stamped_deletes_leave(
+    migrated: Migrated,
+) -> None:
+    """Deletes name the `updatedAt` Twenty answered our write with: a record nobody touched
+    goes without a read, one edited since is left by Twenty, read, and reported."""
+    sql = "SELECT stream_id, destination_id FROM record_state WHERE entity = 'patient'"
+    ids = dict(_query(migrated.workdir, sql))
+    unstamped = _query(
+        migrated.workdir,
+        "SELECT COUNT(*) FROM events WHERE type = 'RecordLoaded' "
+        "AND json_extract(data, '$.outcome') = 'created' "
+        "AND json_extract(data, '$.updated_at') = ''",
+    )[0][0]
+    assert unstamped == 0
+    _edit(migrated, "people", ids["patient:10488"], {"name": {"firstName": "Edited"}})
+    base = migrated.sandbox.base_url
+    httpx.post(f"{base}/_sandbox/stats/reset", timeout=10)
+    code, output = _rollback(migrated.workdir, "--yes")
+    stats = httpx.get(f"{base}/_sandbox/stats", timeout=10).json()
+    assert code == 1 and "conflict" in output
+    # Records we changed but did not create (linked) are read before their before-images go
+    # back, one read per object; of the deletes only the people the delete left are read.
+    linked = _query(
+        migrated.workdir,
+        "SELECT DISTINCT t.data ->> '$.target_plural' FROM events e "
+        "JOIN events t ON t.stream_id = e.stream_id AND t.type = 'RecordTransformed' "
+        "WHERE e.type = 'RecordLoaded' AND json_extract(e.data, '$.outcome') = 'linked'",
+    )
+    assert stats["byMethod"].get("GET", 0) == len(linked) + 1, stats
+    trail = _query(
+        migrated.workdir,
+        "SELECT type FROM events WHERE stream_id = 'patient:10488' ORDER BY position",
+    )
+    assert [t for (t,) in trail][-2:] == ["RollbackRequested", "RollbackWithheld"]
+    state = _query(
+        migrated.workdir,
+        "SELECT state FROM record_state WHERE stream_id = 'patient:10488'",
+    )
+    assert state == [("loaded",)]
+    with client(migrated.sandbox.rest_url, migrated.sandbox.api_key) as http:
+        person = http.get(f"/people/{ids['patient:10488']}").json()["data"]["person"]
+    assert person["name"]["firstName"] == "Edited"
 
 
 def test_schema_removes_our_fields_and_objects(
