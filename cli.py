@@ -66,6 +66,16 @@ def ferry(ctx: click.Context, workdir: Path) -> None:
     ctx.obj = Context(workdir)
 
 
+def _variable_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An option that names an environment variable; a value that looks like a key is refused
+    without being repeated (a click error would echo it)."""
+    from core.config import check_variable_name
+
+    if value is None:
+        return None
+    return check_variable_name(value, f"--{(param.name or '').replace('_', '-')}")
+
+
 def _fail(message: str, code: int = 1) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(code)
@@ -152,7 +162,22 @@ def events_group() -> None:
     """Query and verify the append-only event log."""
 
 
-def _event_row(stored: StoredEvent) -> dict[str, Any]:
+# The event fields that hold patient values: source rows, payloads, before-images and the
+# values of verification diffs. Everything else in an event is keys, codes, counts and ids.
+_PATIENT_VALUE_FIELDS = ("row", "payload", "before_image", "diffs")
+
+
+def _event_facts(stored: StoredEvent, show_data: bool) -> dict[str, Any]:
+    """The event's fields, with patient values replaced by a count unless `show_data`."""
+    facts: dict[str, Any] = msgspec.to_builtins(stored.event)
+    if not show_data:
+        for private in _PATIENT_VALUE_FIELDS:
+            if facts.get(private):
+                facts[private] = f"<{len(facts[private])} fields hidden; --show-data>"
+    return facts
+
+
+def _event_row(stored: StoredEvent, show_data: bool) -> dict[str, Any]:
     return {
         "position": stored.position,
         "stream_id": stored.stream_id,
@@ -160,7 +185,7 @@ def _event_row(stored: StoredEvent) -> dict[str, Any]:
         "type": stored.type,
         "run_id": stored.run_id,
         "recorded_at": stored.recorded_at,
-        "data": msgspec.to_builtins(stored.event),
+        "data": _event_facts(stored, show_data),
         "hash": stored.hash,
     }
 
@@ -180,6 +205,11 @@ def _event_row(stored: StoredEvent) -> dict[str, Any]:
     show_default=True,
     help="table for people, json (one object a line) or csv for tools.",
 )
+@click.option(
+    "--show-data",
+    is_flag=True,
+    help="Include source rows, payloads, before-images and diff values (PHI) in json/csv.",
+)
 @pass_context
 def events_list_command(
     context: Context,
@@ -190,8 +220,9 @@ def events_list_command(
     until: str | None,
     limit: int | None,
     fmt: str,
+    show_data: bool,
 ) -> None:
-    """List events in log order, filtered."""
+    """List events in log order, filtered (patient values hidden unless --show-data)."""
     import csv
 
     from events.queries import EventFilter, list_events
@@ -205,7 +236,7 @@ def events_list_command(
         limit=limit,
     )
     with _open_store(context) as store:
-        rows = (_event_row(e) for e in list_events(store.connection, where))
+        rows = (_event_row(e, show_data) for e in list_events(store.connection, where))
         if fmt == "json":
             for row in rows:
                 click.echo(msgspec.json.encode(row).decode())
@@ -240,19 +271,105 @@ _EVENT_COLUMNS = (
 )
 
 
-@events_group.command("verify")
+_ANCHOR_KEY_OPTION = click.option(
+    "--anchor-key-env",
+    default=None,
+    callback=_variable_name,
+    help="Variable holding the anchor's HMAC key (default: ferry.toml, FERRY_ANCHOR_KEY).",
+)
+
+
+def _anchor_key(context: Context, key_env: str | None) -> tuple[str, bytes | None]:
+    """The anchor key's variable (option, else ferry.toml, else the default) and its value."""
+    from core.config import CONFIG_NAME, AnchorConfig, load_config
+
+    if key_env is None:
+        has_config = (context.workdir / CONFIG_NAME).exists()
+        config = load_config(context.workdir).anchor if has_config else AnchorConfig()
+        key_env = config.key_env
+    key = os.environ.get(key_env, "")
+    return key_env, key.encode() if key else None
+
+
+def _write_anchor(workdir: Path, store: EventStore, key: bytes | None, out: Path | None) -> str:
+    """Anchor the store's head into `out` (default anchors/); the line that says where."""
+    from core.clock import isoformat_utc
+    from events.anchor import default_anchor_path, take_anchor, write_anchor
+
+    anchor = take_anchor(store.connection, isoformat_utc(datetime.now(UTC)), key)
+    path = write_anchor(anchor, out or default_anchor_path(workdir, anchor))
+    signed = "signed" if anchor.signature else "unsigned: no anchor key set"
+    return f"anchor: position {anchor.position} in {path} ({signed}); keep a copy off this machine"
+
+
+def _anchor_workspace(workspace: Any) -> str:
+    """At the end of a run, delta or rollback: anchor the head into the work directory."""
+    key = os.environ.get(workspace.config.anchor.key_env, "")
+    return _write_anchor(workspace.workdir, workspace.store, key.encode() if key else None, None)
+
+
+@events_group.command("anchor")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the anchor (default: anchors/anchor-POSITION-TIME.json), owner-only.",
+)
+@_ANCHOR_KEY_OPTION
 @pass_context
-def events_verify_command(context: Context) -> None:
-    """Recompute the hash chain; print OK or the first bad position (exit 1)."""
+def events_anchor_command(context: Context, out: Path | None, anchor_key_env: str | None) -> None:
+    """Write the chain head (position, hash, time, signature) to a file to keep elsewhere."""
     from events.audit import verify_chain
 
+    _, key = _anchor_key(context, anchor_key_env)
     with _open_store(context) as store:
         report = verify_chain(store.connection)
-    if report.is_ok:
-        click.echo(f"OK: {report.events} events, chain intact")
-        return
-    click.echo(f"FAILED at position {report.first_bad_position}: {report.reason}", err=True)
-    sys.exit(1)
+        if not report.is_ok:
+            _fail(
+                f"not anchored: the chain is broken at position {report.first_bad_position} "
+                f"({report.reason}); `ferry events verify` shows it"
+            )
+        click.echo(_write_anchor(context.workdir, store, key, out))
+
+
+@events_group.command("verify")
+@click.option(
+    "--anchor",
+    "anchor_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also check the log against this anchor (from `ferry events anchor` or a run).",
+)
+@_ANCHOR_KEY_OPTION
+@pass_context
+def events_verify_command(
+    context: Context, anchor_path: Path | None, anchor_key_env: str | None
+) -> None:
+    """Recompute the hash chain (and check an anchor); print OK or what failed (exit 1)."""
+    from events.anchor import check_anchor, read_anchor
+    from events.audit import verify_chain
+
+    anchor = read_anchor(anchor_path) if anchor_path is not None else None
+    key_env, key = _anchor_key(context, anchor_key_env) if anchor else ("", None)
+    with _open_store(context) as store:
+        report = verify_chain(store.connection)
+        anchored = check_anchor(store.connection, anchor, key) if anchor else None
+    if not report.is_ok:
+        click.echo(f"FAILED at position {report.first_bad_position}: {report.reason}", err=True)
+        sys.exit(1)
+    if anchored is not None and not anchored.is_ok:
+        click.echo(f"FAILED against {anchor_path}: {anchored.reason}", err=True)
+        sys.exit(1)
+    click.echo(f"OK: {report.events} events, chain intact")
+    if anchored is not None:
+        signature = (
+            "signature checked"
+            if anchored.is_signature_checked
+            else f"signature not checked: ${key_env} is not set"
+            if anchor and anchor.signature
+            else "unsigned anchor"
+        )
+        click.echo(f"OK: position {anchored.position} holds the anchored hash ({signature})")
 
 
 @ferry.command("replay")
@@ -317,12 +434,8 @@ def trail_command(context: Context, stream_id: str, show_data: bool) -> None:
     if not history:
         raise click.ClickException(f"no events for {stream_id!r}; check the id with `ferry status`")
     for stored in history:
-        facts = msgspec.to_builtins(stored.event)
+        facts = _event_facts(stored, show_data)
         facts.pop("type", None)
-        if not show_data:
-            for private in ("row", "payload", "before_image", "diffs"):
-                if facts.get(private):
-                    facts[private] = f"<{len(facts[private])} fields hidden; --show-data>"
         detail = ", ".join(f"{k}={v}" for k, v in facts.items() if v not in (None, "", [], {}))
         run = f" run {stored.run_id}" if stored.run_id else ""
         click.echo(f"#{stored.position} v{stored.version} {stored.recorded_at}{run} {stored.type}")
@@ -354,10 +467,11 @@ def source_audit(export: Path, as_json: bool, out: Path | None, limit: int) -> N
 
     from adapters.dental_exec import open_export
     from core.source_audit import audit_source, render_markdown, render_terminal, to_json_data
+    from events.private_files import write_private
 
     report = audit_source(open_export(export), per_code_limit=limit)
     if out is not None:
-        out.write_text(render_markdown(report), encoding="utf-8")
+        write_private(out, render_markdown(report))
     if as_json:
         click.echo(json.dumps(to_json_data(report), indent=2, default=str))
     else:
@@ -545,6 +659,7 @@ def _twenty_options(command: Any) -> Any:
         click.option(
             "--api-key-env",
             default=None,
+            callback=_variable_name,
             help="Name of the variable holding the API key (default: ferry.toml, TWENTY_API_KEY).",
         ),
         click.option(
@@ -747,7 +862,9 @@ def schema_checklist(
     if out is None:
         click.echo(text)
     else:
-        out.write_text(text, encoding="utf-8")
+        from events.private_files import write_private
+
+        write_private(out, text)
         click.echo(f"Checklist written to {out}")
 
 
@@ -847,7 +964,6 @@ def map_propose(context: Context, export: Path, out: Path | None) -> None:
 
     proposal = propose_mapping(open_export(export))
     target = out or _mapping_path(context)
-    target.parent.mkdir(parents=True, exist_ok=True)
     digest = write_mapping(proposal.mapping, target)
     table = Table("confidence", "file", "header", "column", "target", "evidence")
     for item in proposal.columns:
@@ -876,10 +992,11 @@ def map_confirm(context: Context, user: str | None) -> None:
 
     from core.lifecycle import Lifecycle
     from core.mapping.gate import confirm_mapping
+    from events.private_files import private_dir
     from events.store import EventStore
 
     who = user or getpass.getuser()
-    context.workdir.mkdir(parents=True, exist_ok=True)
+    private_dir(context.workdir)
     path = context.store_path
     with EventStore.open(path, transition=Lifecycle().next_state, create=True) as store:
         event = confirm_mapping(_mapping_path(context), store, who)
@@ -917,6 +1034,7 @@ def map_diff(context: Context) -> None:
 @click.option(
     "--api-key-env",
     default=None,
+    callback=_variable_name,
     help="Name of the environment variable holding the API key (default TWENTY_API_KEY).",
 )
 @click.option(
@@ -1053,7 +1171,10 @@ def _run_overrides(command: Any) -> Any:
     options = [
         click.option("--twenty-url", default=None, help="Override twenty.url of ferry.toml."),
         click.option(
-            "--api-key-env", default=None, help="Override twenty.api_key_env (a variable name)."
+            "--api-key-env",
+            default=None,
+            callback=_variable_name,
+            help="Override twenty.api_key_env (a variable name).",
         ),
         click.option(
             "--rate-limit", default=None, help="Override twenty.rate_limit, e.g. 100/60s."
@@ -1089,9 +1210,11 @@ def _execute(context: Context, request: Any, overrides: dict[str, Any]) -> Any:
         facts = store_facts(session.workspace.store.connection, result.run_id)
         report = render_run_report(run_facts(result), facts)
         path = write_private(session.workspace.reports / f"run-{result.run_id}.md", report)
+        anchored = _anchor_workspace(session.workspace)
     finally:
         session.workspace.close()
     _print_run_summary(result, path)
+    click.echo(anchored)
     return result
 
 
@@ -1716,15 +1839,18 @@ def delta_command(
             result = anyio.run(
                 lambda: apply_delta(session, export, options, SystemClock(), progress)
             )
-        report = None
+        report, anchored = None, ""
         if not dry_run:
             text = render_delta_report(result)
             report = write_private(session.workspace.reports / f"delta-{result.run_id}.md", text)
+            anchored = _anchor_workspace(session.workspace)
         if dry_run:
             click.echo(_delta_cost(session.workspace, result))
     finally:
         session.workspace.close()
     _print_delta(result, report)
+    if anchored:
+        click.echo(anchored)
 
 
 def _delta_cost(workspace: Any, result: Any) -> str:
@@ -1838,9 +1964,11 @@ def rollback_command(
             max_in_flight=workspace.config.twenty.max_in_flight,
         )
         result = _run_rollback(workspace, options, estimate.records)
+        anchored = _anchor_workspace(workspace)
     finally:
         workspace.close()
     _print_rollback_result(result)
+    click.echo(anchored)
     if result.outcome != "completed":
         sys.exit(3 if result.outcome == "interrupted" else 1)
     if result.failures or any(c.resolution == "left_alone" for c in result.conflicts):

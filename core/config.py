@@ -8,6 +8,7 @@ name of the environment variable that does.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -15,11 +16,48 @@ from typing import Any, Literal
 import msgspec
 
 from core.errors import ConfigError
+from events.private_files import write_private
 
 CONFIG_NAME = "ferry.toml"
 
 ConflictPolicy = Literal["link", "skip", "fail"]
 AUTO_BATCH_START = 200  # Twenty's QUERY_MAX_RECORDS: the most one batch create may carry
+
+# What an environment variable's name looks like. A value given where a name is expected
+# that does not look like one is most likely the secret itself: it is refused, and never
+# echoed, written to ferry.toml or printed.
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+MAX_VARIABLE_NAME = 64
+# A random token can fit the name pattern (`sk_live_4eC39HqLyjWDarjtT1zdp7dc`): one this
+# long that mixes lower case, upper case and digits is taken for a key, not a name.
+TOKEN_LIKE_LENGTH = 24
+
+
+def is_variable_name(text: str) -> bool:
+    """Whether `text` looks like an environment variable's name rather than a secret."""
+    if len(text) > MAX_VARIABLE_NAME or not _VARIABLE_NAME.fullmatch(text):
+        return False
+    mixed = (
+        any(c.islower() for c in text)
+        and any(c.isupper() for c in text)
+        and any(c.isdigit() for c in text)
+    )
+    return not (len(text) >= TOKEN_LIKE_LENGTH and mixed)
+
+
+def check_variable_name(text: str, where: str) -> str:
+    """`text` when it looks like an environment variable's name.
+
+    Raises:
+        ConfigError: naming `where` but never the value, which may be a key.
+    """
+    if not is_variable_name(text):
+        raise ConfigError(
+            f"{where} takes the NAME of an environment variable (letters, digits and _, e.g. "
+            "TWENTY_API_KEY), and the value given looks like a key; export the key in a "
+            "variable and give its name (the value is not shown and was not stored)"
+        )
+    return text
 
 
 class TwentyConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -71,12 +109,24 @@ class RunConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     chunk_size: int = 2000
 
 
+class AnchorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How the chain head is anchored outside the store (`ferry events anchor`).
+
+    Attributes:
+        key_env: the environment variable holding the HMAC key that signs anchors; when it
+            is unset or empty, anchors are written unsigned.
+    """
+
+    key_env: str = "FERRY_ANCHOR_KEY"
+
+
 class WorkspaceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Everything `ferry.toml` holds."""
 
     source: str
     twenty: TwentyConfig = TwentyConfig()
     run: RunConfig = RunConfig()
+    anchor: AnchorConfig = AnchorConfig()
 
     def api_key(self) -> str:
         """The API key from the environment.
@@ -102,28 +152,54 @@ def load_config(workdir: Path) -> WorkspaceConfig:
     path = workdir / CONFIG_NAME
     if not path.exists():
         raise ConfigError(f"no {CONFIG_NAME} in {workdir}; run `ferry init --source EXPORT` first")
+    text = path.read_text(encoding="utf-8")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        return msgspec.convert(raw, WorkspaceConfig)
+        config = msgspec.convert(tomllib.loads(text), WorkspaceConfig)
     except (tomllib.TOMLDecodeError, msgspec.ValidationError) as error:
         raise ConfigError(f"{path}: {error}; fix the file or run `ferry init` again") from error
+    for section, name in (("twenty", "api_key_env"), ("anchor", "key_env")):
+        value = getattr(getattr(config, section), name)
+        if not is_variable_name(value):
+            where = f"{path} line {_line_of(text, name)}: {section}.{name}"
+            check_variable_name(value, where)
+    return config
+
+
+def _line_of(text: str, key: str) -> int:
+    """The 1-based line where `key = ...` is set in a TOML text (0 when not found)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip().startswith(key) and line.strip()[len(key) :].lstrip().startswith("="):
+            return number
+    return 0
 
 
 def override(config: WorkspaceConfig, **changes: Any) -> WorkspaceConfig:
-    """The config with dotted fields replaced (`twenty.url=...`), ignoring None values."""
-    twenty = {
-        k.split(".", 1)[1]: v
-        for k, v in changes.items()
-        if k.startswith("twenty.") and v is not None
-    }
-    run = {
-        k.split(".", 1)[1]: v for k, v in changes.items() if k.startswith("run.") and v is not None
-    }
+    """The config with dotted fields replaced (`twenty.url=...`), ignoring None values.
+
+    Raises:
+        ConfigError: when a variable name (`twenty.api_key_env`, `anchor.key_env`) looks
+            like a key rather than a name; the value is not repeated.
+    """
+
+    def section(name: str) -> dict[str, Any]:
+        prefix = name + "."
+        return {
+            k.removeprefix(prefix): v
+            for k, v in changes.items()
+            if k.startswith(prefix) and v is not None
+        }
+
+    twenty, run, anchor = section("twenty"), section("run"), section("anchor")
+    for where, value in (("twenty.api_key_env", twenty), ("anchor.key_env", anchor)):
+        name = value.get(where.split(".")[1])
+        if name is not None:
+            check_variable_name(name, where)
     top = {k: v for k, v in changes.items() if "." not in k and v is not None}
     return msgspec.structs.replace(
         config,
         twenty=msgspec.structs.replace(config.twenty, **twenty),
         run=msgspec.structs.replace(config.run, **run),
+        anchor=msgspec.structs.replace(config.anchor, **anchor),
         **top,
     )
 
@@ -146,6 +222,11 @@ def render_config(config: WorkspaceConfig) -> str:
     lines += [
         f"{name} = {_toml(getattr(config.run, name))}" for name in config.run.__struct_fields__
     ]
+    lines += ["", "[anchor]"]
+    lines += [
+        f"{name} = {_toml(getattr(config.anchor, name))}"
+        for name in config.anchor.__struct_fields__
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -159,8 +240,4 @@ def _toml(value: object) -> str:
 
 def write_config(workdir: Path, config: WorkspaceConfig) -> Path:
     """Write `ferry.toml` (owner-only) and return its path."""
-    path = workdir / CONFIG_NAME
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(render_config(config))
-    return path
+    return write_private(workdir / CONFIG_NAME, render_config(config))

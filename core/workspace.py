@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -17,6 +16,7 @@ import msgspec
 from core.config import CONFIG_NAME, WorkspaceConfig, load_config, write_config
 from core.errors import ConfigError
 from core.lifecycle import Lifecycle
+from events.private_files import private_dir
 from events.store import EventStore, NewEvent
 from events.types import MigrationInitialized
 
@@ -36,9 +36,7 @@ class Workspace(msgspec.Struct, frozen=True):
     @property
     def reports(self) -> Path:
         """The reports folder (created owner-only when missing)."""
-        path = self.workdir / REPORTS_DIR
-        path.mkdir(mode=0o700, exist_ok=True)
-        return path
+        return private_dir(self.workdir / REPORTS_DIR)
 
     @property
     def mapping_path(self) -> Path:
@@ -48,13 +46,6 @@ class Workspace(msgspec.Struct, frozen=True):
     def close(self) -> None:
         """Close the store."""
         self.store.close()
-
-
-def private_dir(path: Path) -> Path:
-    """Create a directory readable by its owner only (existing ones are tightened)."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
 
 
 def init_workspace(

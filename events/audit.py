@@ -11,6 +11,7 @@ from pathlib import Path
 
 import msgspec
 
+from events.private_files import create_private
 from events.projections import (
     PROJECTION_SCHEMA,
     RECORD_STATE_COLUMNS,
@@ -92,7 +93,7 @@ def replay(
     """
     if target.exists():
         raise FileExistsError(f"{target} exists; replay writes a fresh database")
-    out = sqlite3.connect(target, isolation_level=None)
+    out = sqlite3.connect(create_private(target), isolation_level=None)
     try:
         out.executescript(PROJECTION_SCHEMA)
         projector, last = Projector(transition), 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ import sqlite_utils
 from events.checkpoint import Checkpointer
 from events.chunks import ROWS_PER_STATEMENT, rows_for_streams, rows_per_statement
 from events.errors import ConcurrencyError, CorruptStoreError, EventStoreError, StoreMissingError
+from events.private_files import create_private
 from events.projections import (
     PROJECTION_SCHEMA,
     STATE,
@@ -123,14 +123,6 @@ def _format_instant(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _create_private_file(path: Path) -> None:
-    """Create the database file readable by its owner only, before SQLite opens it."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)
-
-
 class EventStore:
     """An open event store; one writer connection, safe to share across coroutines of a thread."""
 
@@ -169,12 +161,12 @@ class EventStore:
             CorruptStoreError: when the file is not a Ferry store.
         """
         path = Path(path)
-        if not path.exists():
-            if not create:
-                raise StoreMissingError(
-                    f"no Ferry store at {path}; run `ferry init` in that work directory first"
-                )
-            _create_private_file(path)
+        if not path.exists() and not create:
+            raise StoreMissingError(
+                f"no Ferry store at {path}; run `ferry init` in that work directory first"
+            )
+        if create:  # owner-only before SQLite opens it; its -wal and -shm take its mode
+            create_private(path)
         try:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")

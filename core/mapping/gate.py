@@ -17,6 +17,7 @@ from core.mapping.engine import ENTITY_TRANSFORMS, GENERIC_TRANSFORMS
 from core.mapping.headers import file_headers
 from core.mapping.model import Mapping, MappingError, load_mapping, mapping_hash, parse_mapping
 from core.ports.source import Source
+from events.private_files import write_private
 from events.store import EventStore, NewEvent
 from events.types import MappingConfirmed
 
@@ -80,7 +81,7 @@ def confirm_mapping(path: Path, store: EventStore, user: str) -> MappingConfirme
     problems = check_mapping(mapping)
     if problems:
         raise MappingError(f"{path}: {problems[0]} ({len(problems)} problem(s)); fix and retry")
-    (path.parent / CONFIRMED_NAME).write_bytes(data)
+    write_private(path.parent / CONFIRMED_NAME, data)
     event = MappingConfirmed(mapping_hash=mapping_hash(data), user=user)
     store.append([NewEvent("migration", event)])
     return event

@@ -18,6 +18,7 @@ import msgspec
 
 from core.errors import FerryError
 from core.export_format import ENTITIES
+from events.private_files import write_private
 
 __all__ = [
     "ColumnMapping",
@@ -185,7 +186,7 @@ def mapping_hash(text: str | bytes) -> str:
 def write_mapping(mapping: Mapping, path: Path) -> str:
     """Write `mapping.toml` (stable order) and return its hash."""
     text = dump_mapping(mapping)
-    path.write_text(text, encoding="utf-8")
+    write_private(path, text)
     return mapping_hash(text)
 
 

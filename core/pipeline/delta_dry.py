@@ -17,6 +17,7 @@ import msgspec
 
 from core.lifecycle import Lifecycle
 from core.ports.destination import BatchOutcome, Destination, Member, Record
+from events.private_files import create_private
 from events.store import EventStore
 
 __all__ = ["PlannedWrite", "RecordingDestination", "scratch_store"]
@@ -138,7 +139,7 @@ def _requests(records: int, per_request: int) -> int:
 def scratch_store(store: EventStore, directory: Path) -> EventStore:
     """A private copy of the store in `directory` (which the caller removes afterwards)."""
     path = directory / "ferry-dry-run.db"
-    target = sqlite3.connect(path)
+    target = sqlite3.connect(create_private(path))
     try:
         store.connection.backup(target)
     finally:

@@ -8,24 +8,16 @@ rendered one by one into a file opened owner-only. CSV cells are quoted and a le
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, Literal, TextIO
+
+from events.private_files import open_private
 
 __all__ = ["FORMATS", "Format", "open_private", "write_rows"]
 
 Format = Literal["md", "csv", "json"]
 FORMATS: tuple[Format, ...] = ("md", "csv", "json")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def open_private(path: Path) -> TextIO:
-    """Open `path` for writing (UTF-8), readable and writable by its owner only."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    os.chmod(path, 0o600)
-    return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
 def _text(value: Any) -> str:
