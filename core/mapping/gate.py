@@ -14,7 +14,7 @@ import msgspec
 
 from core.export_format import header_key
 from core.mapping.engine import ENTITY_TRANSFORMS, GENERIC_TRANSFORMS
-from core.mapping.headers import file_headers
+from core.mapping.headers import file_headers, header_meanings
 from core.mapping.model import Mapping, MappingError, load_mapping, mapping_hash, parse_mapping
 from core.ports.source import Source
 from events.store import EventStore, NewEvent
@@ -30,6 +30,7 @@ __all__ = [
     "check_mapping",
     "confirm_mapping",
     "confirmed_hash",
+    "confirmed_headers",
     "diff_mappings",
     "load_confirmed",
 ]
@@ -200,3 +201,16 @@ def load_confirmed(path: Path) -> Mapping:
             f"nothing confirmed yet in {path.parent}; `ferry map confirm`"
         )
     return load_mapping(copy)
+
+
+def confirmed_headers(path: Path) -> dict[str, dict[str, str]] | None:
+    """What the last confirmed mapping (kept next to `path`) says each header means, for
+    opening the export; None when nothing was confirmed yet.
+
+    Raises:
+        MappingError: when the kept copy is unreadable.
+    """
+    copy = path.parent / CONFIRMED_NAME
+    if not copy.exists():
+        return None
+    return header_meanings(load_mapping(copy))
