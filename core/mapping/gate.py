@@ -12,10 +12,17 @@ from pathlib import Path
 
 import msgspec
 
-from core.export_format import header_key
+from core.export_format import file_for_entity, header_key
 from core.mapping.engine import ENTITY_TRANSFORMS, GENERIC_TRANSFORMS
 from core.mapping.headers import file_headers, header_meanings
-from core.mapping.model import Mapping, MappingError, load_mapping, mapping_hash, parse_mapping
+from core.mapping.model import (
+    FileMapping,
+    Mapping,
+    MappingError,
+    load_mapping,
+    mapping_hash,
+    parse_mapping,
+)
 from core.ports.source import Source
 from events.store import EventStore, NewEvent
 from events.types import MappingConfirmed
@@ -24,6 +31,7 @@ __all__ = [
     "CONFIRMED_NAME",
     "MappingChange",
     "MappingNotConfirmedError",
+    "MissingKeyColumnError",
     "UnknownColumnError",
     "check_columns",
     "check_gate",
@@ -46,6 +54,10 @@ class UnknownColumnError(MappingError):
     """The export has a file or column the mapping does not know; map or ignore it first."""
 
 
+class MissingKeyColumnError(MappingError):
+    """The header the mapping reads a file's key from is not in the export; map the right one."""
+
+
 class MappingChange(msgspec.Struct, frozen=True):
     """One difference between the confirmed mapping and the current one."""
 
@@ -59,8 +71,21 @@ def check_mapping(mapping: Mapping) -> list[str]:
     known = set(GENERIC_TRANSFORMS) | ENTITY_TRANSFORMS
     problems = []
     for entity, file in mapping.files.items():
+        names = _format_columns(entity)
+        claimed: dict[str, str] = {}
         for column in file.columns:
             where = f"files.{entity} column {column.header!r}"
+            if column.column and names is not None and column.column not in names:
+                problems.append(
+                    f"{where}: {column.column!r} is not a column of {file.file or entity}; "
+                    'use one of its columns or "" (unknown)'
+                )
+            elif column.column and column.column in claimed:
+                problems.append(
+                    f"{where}: column {column.column!r} is already given to header "
+                    f"{claimed[column.column]!r}; a column has one header"
+                )
+            claimed.setdefault(column.column, column.header)
             if column.transform not in known:
                 problems.append(f"{where}: unknown transform {column.transform!r}")
             if column.is_ignored and not column.reason:
@@ -68,6 +93,13 @@ def check_mapping(mapping: Mapping) -> list[str]:
             if column.value_map and column.value_map not in mapping.value_maps:
                 problems.append(f"{where}: value map {column.value_map!r} is missing")
     return problems
+
+
+def _format_columns(entity: str) -> set[str] | None:
+    try:
+        return {column.name for column in file_for_entity(entity).columns}
+    except KeyError:
+        return None
 
 
 def confirm_mapping(path: Path, store: EventStore, user: str) -> MappingConfirmed:
@@ -140,15 +172,31 @@ def check_columns(mapping: Mapping, source: Source) -> None:
             unknown.append(f"file for {entity!r} (not in mapping.toml)")
             continue
         known = {header_key(c.header) for c in file.columns}
+        present = {header_key(header) for header, _name in file_headers(source, entity)}
         for header, _name in file_headers(source, entity):
             if header_key(header) not in known:
                 unknown.append(f"column {header!r} of {file.file}")
+        _check_key_headers(entity, file, present)
     if unknown:
         more = f" and {len(unknown) - 1} more" if len(unknown) > 1 else ""
         raise UnknownColumnError(
             f"the export has {unknown[0]}{more} that mapping.toml does not know; map or ignore "
             "it (`ferry map propose` lists it), then `ferry map confirm`"
         )
+
+
+def _check_key_headers(entity: str, file: FileMapping, present: set[str]) -> None:
+    """Refuse an export lacking the header the mapping reads a file's key from: every row
+    would have no key."""
+    pk = set(file_for_entity(entity).pk)
+    for column in file.columns:
+        if column.column in pk and header_key(column.header) not in present:
+            raise MissingKeyColumnError(
+                f"mapping.toml reads the key of {file.file} ({column.column}) from header "
+                f"{column.header!r}, which the export's {file.file} does not have; map the "
+                "header that holds it (`ferry map propose` lists the headers), then "
+                "`ferry map confirm`"
+            )
 
 
 def diff_mappings(confirmed: Mapping, current: Mapping) -> list[MappingChange]:

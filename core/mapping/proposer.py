@@ -267,9 +267,13 @@ def propose_mapping(source: Source) -> Proposal:
     keys = KeySets()
     for entity in source.entities():
         file, proposals = _propose_file(source, entity, keys)
+        _remember_keys(source, entity, file, keys)
+        if entity in file_for_entity(entity).foreign_keys.values():
+            # A file referring to itself (a patient's guarantor): propose again, its keys known.
+            file, proposals = _propose_file(source, entity, keys)
+            _remember_keys(source, entity, file, keys)
         mapping.files[entity] = file
         columns.extend(proposals)
-        _remember_keys(source, entity, file, keys)
     unplaced = propose_value_maps(source, mapping, SAMPLE_ROWS)
     columns.sort(key=lambda c: (c.confidence, c.entity, c.header))
     return Proposal(mapping, columns, unplaced)
