@@ -266,5 +266,7 @@ def _write_manifest(options: GeneratorOptions, result: GenerationResult) -> None
         "files": result.files,
         "injected_errors": msgspec.to_builtins(result.injected_errors),
     }
+    if options.dialect != "canonical":  # canonical manifests stay byte-identical
+        manifest["dialect"] = options.dialect
     text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
     (options.out / MANIFEST).write_text(text, encoding="utf-8")

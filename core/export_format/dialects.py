@@ -9,7 +9,9 @@ evidence; the synthetic export generator writes them (`--dialect`).
 
 from __future__ import annotations
 
-__all__ = ["DIALECTS", "dialect_header"]
+from core.export_format import FILES
+
+__all__ = ["DIALECTS", "DIALECT_NAMES", "dialect_header", "dialect_headers"]
 
 _ANY = "*"
 
@@ -121,3 +123,18 @@ def dialect_header(dialect: str, entity: str, column: str) -> str | None:
     """
     words = DIALECTS[dialect]
     return words.get((entity, column)) or words.get((_ANY, column))
+
+
+def dialect_headers(dialect: str) -> dict[str, dict[str, str]]:
+    """What a dialect's headers mean, file by file: entity -> {header -> canonical column}.
+
+    Raises:
+        KeyError: when the dialect is unknown.
+    """
+    found: dict[str, dict[str, str]] = {}
+    for spec in FILES:
+        for column in spec.columns:
+            header = dialect_header(dialect, spec.entity, column.name)
+            if header is not None:
+                found.setdefault(spec.entity, {})[header] = column.name
+    return found
