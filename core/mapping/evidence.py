@@ -33,15 +33,19 @@ class KeySets:
         self._keys: dict[str, set[str]] = {}
         self._files: dict[str, str] = {}
 
-    def add(self, name: str, file: str, values: Iterable[str | None]) -> None:
-        """Remember the keys of one file (the first MAX_KEYS)."""
-        keys: set[str] = set()
-        for value in values:
-            if value:
-                keys.add(normal_key(value))
-                if len(keys) >= MAX_KEYS:
-                    break
-        self._keys[name], self._files[name] = keys, file
+    def collect(
+        self, file: str, readers: dict[str, str], rows: Iterable[dict[str, str | None]]
+    ) -> None:
+        """Remember the keys of one file from its rows: reader column name -> the name the
+        keys are kept under (`patient`, `provider.code`); the first MAX_KEYS of each."""
+        found: dict[str, set[str]] = {name: set() for name in readers.values()}
+        for values in rows:
+            for column, name in readers.items():
+                value = values.get(column)
+                if value and len(found[name]) < MAX_KEYS:
+                    found[name].add(normal_key(value))
+        for name, keys in found.items():
+            self._keys[name], self._files[name] = keys, file
 
     def names(self) -> list[str]:
         """The files (and `provider.code`) whose keys are known."""

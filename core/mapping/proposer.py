@@ -15,7 +15,7 @@ from itertools import islice
 import msgspec
 from rapidfuzz import fuzz
 
-from core.export_format import ColumnSpec, file_for_entity, header_key
+from core.export_format import FILES, ColumnSpec, file_for_entity, header_key
 from core.mapping.defaults import FILE_TARGETS, column_default
 from core.mapping.evidence import KeySets, key_fit, vocabulary_match
 from core.mapping.headers import describe_file, file_headers
@@ -147,7 +147,7 @@ def _key_evidence(
     return None
 
 
-def _reference(values: list[str], keys: KeySets, entity: str) -> tuple[float, str] | None:
+def _reference(values: list[str], keys: KeySets) -> tuple[float, str] | None:
     best = None
     for target in keys.names():
         found = keys.fit(target, values)
@@ -176,7 +176,7 @@ def _propose_file(
     best_two: dict[str, list[float]] = {}
     for header, reader_name in headers:
         values = sample[reader_name]
-        sampled = _Values(values, profile_values(values), _reference(values, keys, entity))
+        sampled = _Values(values, profile_values(values), _reference(values, keys))
         for column in spec.columns:
             score, evidence = _score(entity, header, column, sampled, keys)
             scored.append((score, header, column.name, evidence))
@@ -238,10 +238,14 @@ def _column_mapping(
     )
 
 
+# Files some column refers to: only their keys are worth a pass over the file.
+_REFERENCED = {target for spec in FILES for target in spec.foreign_keys.values()}
+
+
 def _remember_keys(source: Source, entity: str, file: FileMapping, keys: KeySets) -> None:
     """Keep the keys (and provider codes) of a proposed file, for the files that refer to it."""
     pk = file_for_entity(entity).pk
-    wanted = {pk[0]: entity} if len(pk) == 1 else {}
+    wanted = {pk[0]: entity} if len(pk) == 1 and entity in _REFERENCED else {}
     if entity == "provider":
         wanted["code"] = "provider.code"
     names = dict(file_headers(source, entity))
@@ -250,14 +254,8 @@ def _remember_keys(source: Source, entity: str, file: FileMapping, keys: KeySets
         for c in file.columns
         if c.column in wanted and c.header in names
     }
-    if not readers:
-        return
-    collected: dict[str, list[str | None]] = {name: [] for name in readers.values()}
-    for row in source.rows(entity):
-        for reader_name, name in readers.items():
-            collected[name].append(row.values.get(reader_name))
-    for name, values in collected.items():
-        keys.add(name, file.file, values)
+    if readers:
+        keys.collect(file.file, readers, (row.values for row in source.rows(entity)))
 
 
 def propose_mapping(source: Source) -> Proposal:

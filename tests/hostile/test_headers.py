@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -135,6 +136,27 @@ def test_bom_before_a_renamed_key_header(tmp_path: Path) -> None:
     export = renamed("small_utf8", tmp_path / "x", {"patients.csv": {"Patient ID": "Pt ID"}})
     assert (export / "patients.csv").read_bytes().startswith(b"\xef\xbb\xbfPt ID,")
     assert confirmed_read(export) == canonical_utf8
+
+
+def test_the_audit_reads_through_the_confirmed_map(tmp_path: Path) -> None:
+    renames = {
+        "patients.csv": REPORTED,
+        "appointments.csv": {"Patient ID": "Pt ID", "Deleted": "Del Flag"},
+    }
+    export = renamed("small_cp1252", tmp_path / "x", renames)
+
+    def audit(workdir: Path, bundle: Path) -> dict:
+        return json.loads(invoke(workdir, "source", "audit", str(bundle), "--json"))
+
+    canonical = audit(tmp_path / "none", FIXTURES / "small_cp1252")
+    unmapped = audit(tmp_path / "none", export)
+    assert unmapped["counts"].get("missing_column") and unmapped["counts"].get("unknown_header")
+    invoke(tmp_path / "wd", "map", "propose", str(export))
+    invoke(tmp_path / "wd", "map", "confirm", "--user", "tester")
+    mapped = audit(tmp_path / "wd", export)
+    assert mapped["counts"] == canonical["counts"]
+    assert mapped["files"]["patients.csv"]["headers_unknown"] == []
+    assert mapped["files"]["patients.csv"]["columns_missing"] == []
 
 
 # --- the proposer reads values ---------------------------------------------------------------
