@@ -258,6 +258,17 @@ def test_the_gate_refuses_an_export_without_the_key_header(tmp_path: Path) -> No
     assert "'Pt ID'" in message and "patients.csv" in message and "\n" not in message
 
 
+def test_a_later_export_respelling_a_mapped_header_reads_by_the_map(
+    canonical: dict[str, list[tuple]], tmp_path: Path
+) -> None:
+    mapped = renamed("small_cp1252", tmp_path / "a", {"patients.csv": {"Patient ID": "Pt ID"}})
+    proposal = proposed(mapped)
+    later = renamed("small_cp1252", tmp_path / "b", {"patients.csv": {"Patient ID": " PT-ID"}})
+    source = open_export(later, header_meanings(proposal.mapping))
+    check_columns(proposal.mapping, source)  # the same header, spelled differently: accepted
+    assert confirmed_read(later, proposal)["patient"] == canonical["patient"]
+
+
 # --- the reported failure, end to end ----------------------------------------------------------
 
 
