@@ -461,15 +461,21 @@ def source() -> None:
     help="Also write the full report as Markdown to this file.",
 )
 @click.option("--limit", default=1000, show_default=True, help="Findings kept per code.")
-def source_audit(export: Path, as_json: bool, out: Path | None, limit: int) -> None:
+@pass_context
+def source_audit(
+    context: Context, export: Path, as_json: bool, out: Path | None, limit: int
+) -> None:
     """Inventory an export and list data-quality findings (keys and lines, never values)."""
     import json
 
     from adapters.dental_exec import open_export
+    from core.mapping.gate import confirmed_headers
     from core.source_audit import audit_source, render_markdown, render_terminal, to_json_data
     from events.private_files import write_private
 
-    report = audit_source(open_export(export), per_code_limit=limit)
+    # Once a mapping is confirmed in the work directory, it says what every header means.
+    headers = confirmed_headers(_mapping_path(context))
+    report = audit_source(open_export(export, headers), per_code_limit=limit)
     if out is not None:
         write_private(out, render_markdown(report))
     if as_json:
@@ -518,6 +524,13 @@ def fixtures() -> None:
     help="Windows-1252 (the default export) or UTF-8 (the Unicode option).",
 )
 @click.option(
+    "--dialect",
+    type=click.Choice(["canonical", "dentrix", "eaglesoft", "opendental"]),
+    default="canonical",
+    show_default=True,
+    help="Header spelling: Dental-Exec's own, or another system's (docs/mapping.md).",
+)
+@click.option(
     "--delta-from",
     type=click.Path(exists=True, path_type=Path),
     default=None,
@@ -563,6 +576,7 @@ def fixtures_generate(delta_from: Path | None, **options: Any) -> None:
             seed=options["seed"],
             locations=options["locations"],
             encoding=options["encoding"],
+            dialect=options["dialect"],
         )
     )
     total = sum(result.files.values())
@@ -903,7 +917,8 @@ def members_check(
 
     target = _Target(context, twenty_url, api_key_env, rate_limit)
     if target.session is not None:
-        source = open_export(export) if export else target.session.source
+        headers = target.session.headers
+        source = open_export(export, headers) if export else target.session.source
         placeholder = placeholder or target.session.workspace.config.run.placeholder_owner or None
     elif export is None:
         raise click.UsageError("give --export (or run `ferry init` in the work directory)")
@@ -1352,12 +1367,14 @@ def _source_count(workspace: Any) -> Any:
     """The source as it stands, counted from the files: the first export and every delta
     applied since (`core.pipeline.verification.count_source_rows`)."""
     from adapters.dental_exec import open_export
+    from core.mapping.gate import confirmed_headers
     from core.pipeline.source_view import delta_exports
     from core.pipeline.verification import count_source_rows
 
     locations = [workspace.config.source, *delta_exports(workspace.store.connection)]
+    headers = confirmed_headers(workspace.mapping_path)
     exports = [
-        (location, open_export(Path(location)) if Path(location).exists() else None)
+        (location, open_export(Path(location), headers) if Path(location).exists() else None)
         for location in locations
     ]
     return count_source_rows(exports)
@@ -1366,9 +1383,10 @@ def _source_count(workspace: Any) -> Any:
 def _checks_source(workspace: Any) -> Any:
     """The workspace's export, or None when it is no longer where ferry.toml says."""
     from adapters.dental_exec import open_export
+    from core.mapping.gate import confirmed_headers
 
     path = Path(workspace.config.source)
-    return open_export(path) if path.exists() else None
+    return open_export(path, confirmed_headers(workspace.mapping_path)) if path.exists() else None
 
 
 @ferry.command("verify")
@@ -1833,7 +1851,7 @@ def delta_command(
         context, **_twenty_overrides(twenty_url, api_key_env, rate_limit, batch_size)
     )
     try:
-        export = open_export(new_export)
+        export = open_export(new_export, session.headers)
         progress = _RichProgress(Console(stderr=True))
         with progress.bars:
             result = anyio.run(

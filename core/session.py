@@ -15,7 +15,7 @@ import msgspec
 
 from core.clock import Clock
 from core.mapping import LOAD_ORDER, TARGET_LOAD_ORDER, Mapping, TransformSettings, prepare_context
-from core.mapping.gate import check_gate, confirmed_hash
+from core.mapping.gate import check_gate, confirmed_hash, confirmed_headers
 from core.mapping.spec import schema_spec_from_mapping
 from core.members import MemberReport, check_members, providers_from_rows
 from core.pipeline.run import Progress, Run, RunRequest, RunResult
@@ -35,7 +35,8 @@ class DestinationClient(Destination, Protocol):
     async def __aexit__(self, *exc: object) -> Any: ...
 
 
-OpenSource = Callable[[Path], Source]
+# (export path, entity -> {header -> canonical column} from the confirmed mapping, or None)
+OpenSource = Callable[[Path, dict[str, dict[str, str]] | None], Source]
 MakeClient = Callable[[DestinationSettings, RequestGate], DestinationClient]
 
 
@@ -112,7 +113,9 @@ class Session:
         self, workspace: Workspace, open_source: OpenSource, make_client: MakeClient, clock: Clock
     ) -> None:
         self.workspace = workspace
-        self.source = open_source(Path(workspace.config.source))
+        # The confirmed mapping says what every header means; the reader keys rows by it.
+        self.headers = confirmed_headers(workspace.mapping_path)
+        self.source = open_source(Path(workspace.config.source), self.headers)
         self._make_client = make_client
         self._clock = clock
         self._pause_sink: Callable[[PauseNotice], None] = lambda notice: None

@@ -21,6 +21,7 @@ from adapters.dental_exec.reader import DentalExecExport, open_export
 from adapters.dental_exec.synth_writer import _ERRORS
 from core.errors import BadInputError
 from core.export_format import file_for_entity
+from core.export_format.dialects import DIALECTS, dialect_headers
 from core.ports.source import SourceRow
 
 _CHANGEABLE = ("patient_note", "note", "notes", "description", "subject", "value", "status")
@@ -142,7 +143,7 @@ def generate_delta(options: DeltaOptions) -> DeltaResult:
     Raises:
         BadInputError: when the base cannot be read or `out` is not a new or empty directory.
     """
-    base = open_export(options.base)
+    base = open_export(options.base, _base_headers(options.base))
     if options.out.exists() and (not options.out.is_dir() or any(options.out.iterdir())):
         raise BadInputError(
             "output exists and is not an empty directory; choose a new --out", file=str(options.out)
@@ -164,3 +165,13 @@ def generate_delta(options: DeltaOptions) -> DeltaResult:
         json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
     return DeltaResult(options.out, delta.keys)
+
+
+def _base_headers(base: Path) -> dict[str, dict[str, str]] | None:
+    """What a generated base's headers mean when its manifest names a dialect, else None."""
+    try:
+        manifest = json.loads((base / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    dialect = manifest.get("dialect") if isinstance(manifest, dict) else None
+    return dialect_headers(dialect) if dialect in DIALECTS else None

@@ -59,6 +59,7 @@ class GeneratorOptions(msgspec.Struct, frozen=True):
     encoding: str = "cp1252"  # or "utf-8" (then every file is UTF-8 with BOM)
     error_rate: float = 1 / 4000  # share of rows given a deliberate row error
     patients_only: bool = False  # skip visits, money and documents (for big patients.csv runs)
+    dialect: str = "canonical"  # or a core.export_format.dialects name: headers renamed
 
 
 class InjectedError(msgspec.Struct, frozen=True):
@@ -86,7 +87,9 @@ def _writers(options: GeneratorOptions, rng: random.Random) -> Iterator[dict[str
             is_new_module = spec.entity in {"attachment", "custom_field"}
             encoding = "utf-8-sig" if options.encoding != "cp1252" or is_new_module else "cp1252"
             path = options.out / f"{spec.prefix}.csv"
-            writers[spec.entity] = TableWriter(path, spec, encoding, header_labels(spec, rng))
+            writers[spec.entity] = TableWriter(
+                path, spec, encoding, header_labels(spec, rng, options.dialect)
+            )
         yield writers
     finally:
         for writer in writers.values():
@@ -263,5 +266,7 @@ def _write_manifest(options: GeneratorOptions, result: GenerationResult) -> None
         "files": result.files,
         "injected_errors": msgspec.to_builtins(result.injected_errors),
     }
+    if options.dialect != "canonical":  # canonical manifests stay byte-identical
+        manifest["dialect"] = options.dialect
     text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
     (options.out / MANIFEST).write_text(text, encoding="utf-8")

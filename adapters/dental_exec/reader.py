@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from adapters.dental_exec.bundle import Bundle
@@ -16,13 +16,18 @@ from core.values import ValueParseError, parse_date, parse_datetime, parse_int, 
 __all__ = ["DentalExecExport", "open_export"]
 
 
-def open_export(path: str | Path) -> DentalExecExport:
+def open_export(
+    path: str | Path, headers: Mapping[str, Mapping[str, str]] | None = None
+) -> DentalExecExport:
     """Open a Dental-Exec export (directory or ZIP) for streaming reads.
+
+    `headers` is what the confirmed mapping says each header means: entity -> {header as
+    written -> canonical column ("" when unknown)}. Without it the format's labels decide.
 
     Raises:
         BadInputError: when the export is missing, unreadable, ambiguous or holds no table.
     """
-    return DentalExecExport(Bundle(Path(path)))
+    return DentalExecExport(Bundle(Path(path)), headers)
 
 
 class _FileState:
@@ -38,8 +43,11 @@ class _FileState:
 class DentalExecExport:
     """One export bundle; `rows(entity)` streams, everything else is cheap metadata."""
 
-    def __init__(self, bundle: Bundle) -> None:
+    def __init__(
+        self, bundle: Bundle, headers: Mapping[str, Mapping[str, str]] | None = None
+    ) -> None:
         self._bundle = bundle
+        self._confirmed = headers or {}
         members, self.unknown_files, self._info_member = bundle.match()
         if not members:
             raise BadInputError(
@@ -62,7 +70,7 @@ class DentalExecExport:
         spec = file_for_entity(entity)
         with self._bundle.open_text(member, _codec(encoding)) as text:
             first = next(parse_records(text), None)
-        header = map_header(spec, first.fields if first else [])
+        header = map_header(spec, first.fields if first else [], self._confirmed.get(entity))
         return _FileState(entity, member, encoding, header)
 
     def entities(self) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from operator import itemgetter
 
 import msgspec
@@ -55,12 +55,28 @@ class HeaderMap(msgspec.Struct, frozen=True):
     missing: tuple[str, ...]
 
 
-def map_header(spec: FileSpec, header: list[str]) -> HeaderMap:
-    """Match header cells to columns case-, space- and punctuation-insensitively (Q18)."""
+def map_header(
+    spec: FileSpec, header: list[str], confirmed: Mapping[str, str] | None = None
+) -> HeaderMap:
+    """Match header cells to columns case-, space- and punctuation-insensitively (Q18).
+
+    `confirmed` (header as written -> canonical column, "" for a column of no known meaning)
+    is the confirmed mapping's word on the file: it wins over the format's own labels, and a
+    column it gives to one header is never given to another by label.
+    """
+    known = {column.name for column in spec.columns}
+    told = {header_key(h): (c if c in known else "") for h, c in (confirmed or {}).items()}
+    claimed = set(told.values())
     lookup: dict[str, str] = {}
     for column in spec.columns:
+        if column.name in claimed:
+            continue
         for text in (column.label, column.name, *column.aliases):
             lookup.setdefault(header_key(text), column.name)
+    lookup.update({key: name for key, name in told.items() if name})
+    for key, name in told.items():
+        if not name:
+            lookup.pop(key, None)
     names: list[str] = []
     recognised: dict[str, str] = {}
     unknown: list[str] = []

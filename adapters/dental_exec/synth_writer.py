@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO
 
 from core.export_format import FileSpec
+from core.export_format.dialects import dialect_header
 
 _ERRORS = "ferry-synthetic"
 
@@ -72,8 +73,9 @@ class TableWriter:
         self.stream.close()
 
 
-def header_labels(spec: FileSpec, rng: random.Random) -> list[str]:
-    """Header cells with version drift (Q18): alias spellings and a trailing empty column."""
+def header_labels(spec: FileSpec, rng: random.Random, dialect: str = "canonical") -> list[str]:
+    """Header cells with version drift (Q18): alias spellings and a trailing empty column;
+    in another system's dialect (core.export_format.dialects) its headers where it has one."""
     drift = {
         "email": ("E-mail", "Email"),
         "cell_phone": ("Cell Phone", "Mobile"),
@@ -85,6 +87,9 @@ def header_labels(spec: FileSpec, rng: random.Random) -> list[str]:
             labels.append(rng.choice(drift[column.name]))
         else:
             labels.append(column.label)
+    if dialect != "canonical":
+        for i, column in enumerate(spec.columns):
+            labels[i] = dialect_header(dialect, spec.entity, column.name) or labels[i]
     if spec.entity == "appointment":
         labels.append("")
     return labels

@@ -74,7 +74,9 @@ def _parse(entity: str, table: str) -> dict[str, ColumnDefault]:
     return found
 
 
-_LABELLED = {"body", "extra", "location", "interval"}
+# Transforms whose texts name the column: by the format's label, never the header as written,
+# so a renamed export writes what the canonical one writes.
+_LABELLED = {"body", "extra", "location", "interval", "phone", "email_unique"}
 _DEFAULTS = {entity: _parse(entity, table) for entity, table in TABLES.items()}
 
 

@@ -200,7 +200,7 @@ def _zip(build: Build, column: ColumnMapping, text: str) -> None:
 def _phone(build: Build, column: ColumnMapping, text: str) -> None:
     parsed = parse_phone(text, region=build.ctx.settings.phone_region)
     if parsed is not None:
-        build.phones.append((column.rank, column.header, parsed))
+        build.phones.append((column.rank, column.label or column.header, parsed))
 
 
 def _phone_text(build: Build, column: ColumnMapping, text: str) -> None:

@@ -99,7 +99,9 @@ def _email(build: Build, patient_id: int | None) -> None:
     if email.address is None:
         build.warnings.append(f"{email.problem}_email_dropped:{column.column}")
         if email.problem == "invalid":
-            build.extra.append(f"{column.header} (not an address): {email.raw.strip()}")
+            build.extra.append(
+                f"{column.label or column.header} (not an address): {email.raw.strip()}"
+            )
         return
     owner = build.ctx.email_owner.get(email.address)
     if owner == patient_id:

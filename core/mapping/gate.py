@@ -12,10 +12,17 @@ from pathlib import Path
 
 import msgspec
 
-from core.export_format import header_key
+from core.export_format import file_for_entity, header_key
 from core.mapping.engine import ENTITY_TRANSFORMS, GENERIC_TRANSFORMS
-from core.mapping.headers import file_headers
-from core.mapping.model import Mapping, MappingError, load_mapping, mapping_hash, parse_mapping
+from core.mapping.headers import file_headers, header_meanings
+from core.mapping.model import (
+    FileMapping,
+    Mapping,
+    MappingError,
+    load_mapping,
+    mapping_hash,
+    parse_mapping,
+)
 from core.ports.source import Source
 from events.private_files import write_private
 from events.store import EventStore, NewEvent
@@ -25,12 +32,14 @@ __all__ = [
     "CONFIRMED_NAME",
     "MappingChange",
     "MappingNotConfirmedError",
+    "MissingKeyColumnError",
     "UnknownColumnError",
     "check_columns",
     "check_gate",
     "check_mapping",
     "confirm_mapping",
     "confirmed_hash",
+    "confirmed_headers",
     "diff_mappings",
     "load_confirmed",
 ]
@@ -46,6 +55,10 @@ class UnknownColumnError(MappingError):
     """The export has a file or column the mapping does not know; map or ignore it first."""
 
 
+class MissingKeyColumnError(MappingError):
+    """The header the mapping reads a file's key from is not in the export; map the right one."""
+
+
 class MappingChange(msgspec.Struct, frozen=True):
     """One difference between the confirmed mapping and the current one."""
 
@@ -59,8 +72,21 @@ def check_mapping(mapping: Mapping) -> list[str]:
     known = set(GENERIC_TRANSFORMS) | ENTITY_TRANSFORMS
     problems = []
     for entity, file in mapping.files.items():
+        names = _format_columns(entity)
+        claimed: dict[str, str] = {}
         for column in file.columns:
             where = f"files.{entity} column {column.header!r}"
+            if column.column and names is not None and column.column not in names:
+                problems.append(
+                    f"{where}: {column.column!r} is not a column of {file.file or entity}; "
+                    'use one of its columns or "" (unknown)'
+                )
+            elif column.column and column.column in claimed:
+                problems.append(
+                    f"{where}: column {column.column!r} is already given to header "
+                    f"{claimed[column.column]!r}; a column has one header"
+                )
+            claimed.setdefault(column.column, column.header)
             if column.transform not in known:
                 problems.append(f"{where}: unknown transform {column.transform!r}")
             if column.is_ignored and not column.reason:
@@ -68,6 +94,13 @@ def check_mapping(mapping: Mapping) -> list[str]:
             if column.value_map and column.value_map not in mapping.value_maps:
                 problems.append(f"{where}: value map {column.value_map!r} is missing")
     return problems
+
+
+def _format_columns(entity: str) -> set[str] | None:
+    try:
+        return {column.name for column in file_for_entity(entity).columns}
+    except KeyError:
+        return None
 
 
 def confirm_mapping(path: Path, store: EventStore, user: str) -> MappingConfirmed:
@@ -140,15 +173,31 @@ def check_columns(mapping: Mapping, source: Source) -> None:
             unknown.append(f"file for {entity!r} (not in mapping.toml)")
             continue
         known = {header_key(c.header) for c in file.columns}
+        present = {header_key(header) for header, _name in file_headers(source, entity)}
         for header, _name in file_headers(source, entity):
             if header_key(header) not in known:
                 unknown.append(f"column {header!r} of {file.file}")
+        _check_key_headers(entity, file, present)
     if unknown:
         more = f" and {len(unknown) - 1} more" if len(unknown) > 1 else ""
         raise UnknownColumnError(
             f"the export has {unknown[0]}{more} that mapping.toml does not know; map or ignore "
             "it (`ferry map propose` lists it), then `ferry map confirm`"
         )
+
+
+def _check_key_headers(entity: str, file: FileMapping, present: set[str]) -> None:
+    """Refuse an export lacking the header the mapping reads a file's key from: every row
+    would have no key."""
+    pk = set(file_for_entity(entity).pk)
+    for column in file.columns:
+        if column.column in pk and header_key(column.header) not in present:
+            raise MissingKeyColumnError(
+                f"mapping.toml reads the key of {file.file} ({column.column}) from header "
+                f"{column.header!r}, which the export's {file.file} does not have; map the "
+                "header that holds it (`ferry map propose` lists the headers), then "
+                "`ferry map confirm`"
+            )
 
 
 def diff_mappings(confirmed: Mapping, current: Mapping) -> list[MappingChange]:
@@ -201,3 +250,16 @@ def load_confirmed(path: Path) -> Mapping:
             f"nothing confirmed yet in {path.parent}; `ferry map confirm`"
         )
     return load_mapping(copy)
+
+
+def confirmed_headers(path: Path) -> dict[str, dict[str, str]] | None:
+    """What the last confirmed mapping (kept next to `path`) says each header means, for
+    opening the export; None when nothing was confirmed yet.
+
+    Raises:
+        MappingError: when the kept copy is unreadable.
+    """
+    copy = path.parent / CONFIRMED_NAME
+    if not copy.exists():
+        return None
+    return header_meanings(load_mapping(copy))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from core.export_format import header_key
-from core.mapping.model import FileMapping
+from core.mapping.model import FileMapping, Mapping
 from core.ports.source import Source, SourceFile
 
-__all__ = ["describe_file", "file_headers", "reader_renames"]
+__all__ = ["describe_file", "file_headers", "header_meanings", "reader_renames"]
 
 
 def describe_file(source: Source, entity: str) -> SourceFile:
@@ -50,3 +50,16 @@ def reader_renames(headers: list[tuple[str, str]], file: FileMapping) -> dict[st
         column = by_header.get(header_key(header))
         renames[reader_name] = "" if column is None or column.is_ignored else column.column
     return renames
+
+
+def header_meanings(mapping: Mapping) -> dict[str, dict[str, str]]:
+    """What each header means, for the reader: entity -> {header as written -> column}.
+
+    The mapping is the one truth about every header: the reader decides keys, parent keys,
+    deleted flags and statuses from these names, not from its own labels. A column of no
+    known meaning maps to "".
+    """
+    return {
+        entity: {column.header: column.column for column in file.columns}
+        for entity, file in mapping.files.items()
+    }

@@ -59,10 +59,18 @@ CODE_SET_OF: dict[tuple[str, str], str] = {
     ("custom_field", "field_type"): "custom_field_type",
 }
 # Text columns whose values have a kind of their own.
-_SPECIAL_KIND = {"cdt_code": "cdt", "tooth": "tooth", "referring_npi": "npi", "zip": "zip"}
+_SPECIAL_KIND = {
+    "cdt_code": "cdt",
+    "tooth": "tooth",
+    "referring_npi": "npi",
+    "zip": "zip",
+    "address_1": "address",
+}
 _BOOLS = {"y", "n", "yes", "no", "1", "0", "true", "false"}
 _ZIP = re.compile(r"^\d{3,5}(-?\d{4})?$")
 _DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{2,4}$")
+# A street line: a house number and a word (`88 Alder St`, `1200-B Main`), or a PO box.
+_ADDRESS = re.compile(r"^\s*(\d+[-\w]*\s+[^\W\d]\w*|p\.?\s*o\.?\s*box\b)", re.IGNORECASE)
 
 
 def _ok(parse: Callable[[str], object]) -> Callable[[str], bool]:
@@ -122,6 +130,7 @@ KINDS: dict[str, Callable[[str], bool]] = {
     "int": lambda t: t.isdecimal(),
     "list": lambda t: ";" in t,
     "zip": lambda t: bool(_ZIP.match(t)),
+    "address": lambda t: bool(_ADDRESS.match(t)),
 }
 _TYPE_KIND = {
     ColumnType.INT: "int",

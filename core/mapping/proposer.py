@@ -10,14 +10,14 @@ score, lowered when the runner-up was close; a header no column fits is ignored 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from itertools import islice
 
 import msgspec
 from rapidfuzz import fuzz
 
-from core.export_format import ColumnSpec, file_for_entity, header_key
+from core.export_format import FILES, ColumnSpec, file_for_entity, header_key
 from core.mapping.defaults import FILE_TARGETS, column_default
+from core.mapping.evidence import KeySets, key_fit, vocabulary_match
 from core.mapping.headers import describe_file, file_headers
 from core.mapping.model import ColumnMapping, FileMapping, Mapping
 from core.mapping.profile import expected_kind, profile_values, value_score
@@ -40,7 +40,8 @@ _ABBREVIATIONS = {
     "mobile": "cell phone", "cell": "cell phone", "stat": "status", "pct": "percent",
     "recip": "recipient", "qty": "quantity", "yr": "year", "mo": "month", "min": "minutes",
     "mins": "minutes", "id": "id", "ssn": "ssn", "pmt": "payment", "pymt": "payment",
-    "kind": "type", "dentist": "provider", "doctor": "provider",
+    "kind": "type", "dentist": "provider", "doctor": "provider", "street": "address",
+    "resp": "responsible", "postalcode": "zip",
 }  # fmt: skip
 _ENTITY_WORDS = {
     "patient": {"patient"}, "appointment": {"appointment"}, "claim": {"claim"},
@@ -88,6 +89,9 @@ def _header_score(entity: str, header: str, column: ColumnSpec) -> tuple[float, 
     for name in names:
         if header_key(name) == key:
             return 1.0, f"header is {name!r}"
+    spelled = vocabulary_match(entity, header, column)
+    if spelled is not None:
+        return 0.95, spelled
     mine = _words(header, entity)
     best, best_name = 0.0, column.label
     for name in names:
@@ -100,17 +104,56 @@ def _header_score(entity: str, header: str, column: ColumnSpec) -> tuple[float, 
     return best, f"header ~ {best_name!r} {best:.2f}"
 
 
+class _Values(msgspec.Struct, frozen=True):
+    """One header's sampled values, their profile, and the file whose keys they match."""
+
+    values: list[str]
+    profile: dict[str, float]
+    reference: tuple[float, str] | None  # the best key-set match, when 90% or more
+
+
 def _score(
-    entity: str, header: str, column: ColumnSpec, values: Sequence[str], profile: dict[str, float]
+    entity: str, header: str, column: ColumnSpec, sampled: _Values, keys: KeySets
 ) -> tuple[float, str]:
     header_score, header_words = _header_score(entity, header, column)
+    values = sampled.values
     if not values:
         return header_score * 0.9, f"{header_words}; no values to profile"
-    fit, fit_words = value_score(entity, column, values, profile)
+    fit, fit_words = value_score(entity, column, values, sampled.profile)
+    kind = expected_kind(entity, column)
+    if kind == "text" and sampled.reference is not None:
+        fit *= 0.5
+        fit_words += f"; {sampled.reference[1]}"
     combined = 0.6 * header_score + 0.4 * fit
-    if fit < 0.5 and expected_kind(entity, column) not in ("text", "list"):
+    if fit < 0.5 and kind not in ("text", "list"):
         combined *= 0.7
+    found = _key_evidence(entity, column, values, keys)
+    if found is not None:
+        # A file's keys are strong evidence, outweighing the header; they only add to the
+        # score, as a partial export (a delta) may refer to keys it does not hold.
+        combined = max(combined, 0.45 * header_score + 0.55 * found[0])
+        fit_words = found[1]
     return combined, f"{header_words}; values: {fit_words} of {len(values)}"
+
+
+def _key_evidence(
+    entity: str, column: ColumnSpec, values: list[str], keys: KeySets
+) -> tuple[float, str] | None:
+    spec = file_for_entity(entity)
+    if column.is_pk and len(spec.pk) == 1 and column.type == "int":
+        return key_fit(values)
+    if column.fk:
+        return keys.fit(column.fk, values)
+    return None
+
+
+def _reference(values: list[str], keys: KeySets) -> tuple[float, str] | None:
+    best = None
+    for target in keys.names():
+        found = keys.fit(target, values)
+        if found is not None and found[0] >= 0.9 and (best is None or found[0] > best[0]):
+            best = found
+    return best
 
 
 def _sample(source: Source, entity: str, names: list[str]) -> dict[str, list[str]]:
@@ -123,7 +166,9 @@ def _sample(source: Source, entity: str, names: list[str]) -> dict[str, list[str
     return sample
 
 
-def _propose_file(source: Source, entity: str) -> tuple[FileMapping, list[ColumnProposal]]:
+def _propose_file(
+    source: Source, entity: str, keys: KeySets
+) -> tuple[FileMapping, list[ColumnProposal]]:
     spec = file_for_entity(entity)
     headers = file_headers(source, entity)
     sample = _sample(source, entity, [name for _, name in headers])
@@ -131,9 +176,9 @@ def _propose_file(source: Source, entity: str) -> tuple[FileMapping, list[Column
     best_two: dict[str, list[float]] = {}
     for header, reader_name in headers:
         values = sample[reader_name]
-        profile = profile_values(values)
+        sampled = _Values(values, profile_values(values), _reference(values, keys))
         for column in spec.columns:
-            score, evidence = _score(entity, header, column, values, profile)
+            score, evidence = _score(entity, header, column, sampled, keys)
             scored.append((score, header, column.name, evidence))
             best_two.setdefault(header, []).append(score)
     chosen: dict[str, tuple[str, float, str]] = {}
@@ -193,12 +238,38 @@ def _column_mapping(
     )
 
 
+# Files some column refers to: only their keys are worth a pass over the file.
+_REFERENCED = {target for spec in FILES for target in spec.foreign_keys.values()}
+
+
+def _remember_keys(source: Source, entity: str, file: FileMapping, keys: KeySets) -> None:
+    """Keep the keys (and provider codes) of a proposed file, for the files that refer to it."""
+    pk = file_for_entity(entity).pk
+    wanted = {pk[0]: entity} if len(pk) == 1 and entity in _REFERENCED else {}
+    if entity == "provider":
+        wanted["code"] = "provider.code"
+    names = dict(file_headers(source, entity))
+    readers = {
+        names[c.header]: wanted[c.column]
+        for c in file.columns
+        if c.column in wanted and c.header in names
+    }
+    if readers:
+        keys.collect(file.file, readers, (row.values for row in source.rows(entity)))
+
+
 def propose_mapping(source: Source) -> Proposal:
     """Propose a mapping for an export from its headers and a bounded sample of its values."""
     mapping = Mapping(source=source.location, value_maps=default_value_maps())
     columns: list[ColumnProposal] = []
+    keys = KeySets()
     for entity in source.entities():
-        file, proposals = _propose_file(source, entity)
+        file, proposals = _propose_file(source, entity, keys)
+        _remember_keys(source, entity, file, keys)
+        if entity in file_for_entity(entity).foreign_keys.values():
+            # A file referring to itself (a patient's guarantor): propose again, its keys known.
+            file, proposals = _propose_file(source, entity, keys)
+            _remember_keys(source, entity, file, keys)
         mapping.files[entity] = file
         columns.extend(proposals)
     unplaced = propose_value_maps(source, mapping, SAMPLE_ROWS)

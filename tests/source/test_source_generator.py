@@ -11,7 +11,8 @@ from adapters.dental_exec import open_export
 from adapters.dental_exec.delta import DeltaOptions, generate_delta
 from adapters.dental_exec.generator import MANIFEST, GeneratorOptions, generate_export
 from core.errors import BadInputError
-from core.export_format import ENTITIES
+from core.export_format import ENTITIES, FILES, header_key
+from core.export_format.dialects import dialect_headers
 from core.source_audit import audit_source
 
 
@@ -121,3 +122,38 @@ def test_delta_manifest_lists_exactly_what_changed(tmp_path: Path) -> None:
         assert all(after[entity][k].is_deleted for k in keys["soft_deleted"])
     assert sum(len(v) for v in manifest["changed"].values()) > 0
     assert open_export(delta).export_info().is_delta
+
+
+@pytest.mark.parametrize("dialect", ["dentrix", "eaglesoft", "opendental"])
+def test_a_dialect_renames_headers_and_nothing_else(dialect: str, tmp_path: Path) -> None:
+    canonical, renamed = tmp_path / "canonical", tmp_path / dialect
+    generate_export(GeneratorOptions(out=canonical, patients=200, seed=7))
+    generate_export(GeneratorOptions(out=renamed, patients=200, seed=7, dialect=dialect))
+    headers = dialect_headers(dialect)
+    for spec in FILES:
+        name = f"{spec.prefix}.csv"
+        _, _, old_rest = (canonical / name).read_bytes().partition(b"\r\n")
+        new_head, _, new_rest = (renamed / name).read_bytes().partition(b"\r\n")
+        assert new_rest == old_rest, name  # every row byte for byte
+        cells = new_head.removeprefix(b"\xef\xbb\xbf").decode("ascii").split(",")
+        renamed_cells = [c for c in cells if c in headers.get(spec.entity, {})]
+        assert len(renamed_cells) == len(headers.get(spec.entity, {})), name
+        keys = [header_key(c) for c in cells if c]
+        assert len(keys) == len(set(keys)), f"{name}: two headers read alike"
+    assert json.loads((renamed / MANIFEST).read_text())["dialect"] == dialect
+    # Read through what the dialect's headers mean, the rows are the canonical export's.
+    for entity in ENTITIES:
+        want = [(r.key, r.content_hash) for r in open_export(canonical).rows(entity)]
+        got = [(r.key, r.content_hash) for r in open_export(renamed, headers).rows(entity)]
+        assert got == want, entity
+
+
+def test_a_delta_of_a_dialect_export_keeps_its_values(tmp_path: Path) -> None:
+    base = tmp_path / "base"
+    generate_export(GeneratorOptions(out=base, patients=300, seed=3, dialect="opendental"))
+    delta = tmp_path / "delta"
+    generate_delta(DeltaOptions(base=base, out=delta, seed=4, change_rate=0.1))
+    headers = dialect_headers("opendental")
+    assert (delta / "patients.csv").read_bytes().startswith(b"PatNum,")
+    rows = list(open_export(delta, headers).rows("patient"))
+    assert rows and all(r.key is not None and r.values["last_name"] for r in rows)
