@@ -17,6 +17,13 @@ from core.mapping.engine import ENTITY_TRANSFORMS, GENERIC_TRANSFORMS
 from core.mapping.headers import file_headers
 from core.mapping.model import Mapping, MappingError, load_mapping, mapping_hash, parse_mapping
 from core.ports.source import Source
+from core.source_audit.readiness import (
+    absent_files,
+    check_columns_ready,
+    entity_of_file,
+    file_label,
+    missing_files,
+)
 from events.store import EventStore, NewEvent
 from events.types import MappingConfirmed
 
@@ -24,11 +31,13 @@ __all__ = [
     "CONFIRMED_NAME",
     "MappingChange",
     "MappingNotConfirmedError",
+    "MissingFileError",
     "UnknownColumnError",
     "check_columns",
     "check_gate",
     "check_mapping",
     "confirm_mapping",
+    "confirmed_absent",
     "confirmed_hash",
     "diff_mappings",
     "load_confirmed",
@@ -69,19 +78,36 @@ def check_mapping(mapping: Mapping) -> list[str]:
     return problems
 
 
-def confirm_mapping(path: Path, store: EventStore, user: str) -> MappingConfirmed:
-    """Check the mapping, keep a copy for `diff` and record MappingConfirmed.
+def confirm_mapping(
+    path: Path,
+    store: EventStore,
+    user: str,
+    source: Source | None = None,
+    allow_missing: tuple[str, ...] = (),
+) -> MappingConfirmed:
+    """Check the mapping (and the export, when given), keep a copy for `diff` and record
+    MappingConfirmed with the files acknowledged as absent (`allow_missing`).
 
     Raises:
-        MappingError: when the file is missing, invalid or unusable.
+        MappingError: when the file is missing, invalid or unusable, or a name in
+            `allow_missing` is no file of the format.
+        BadInputError: a required column of the export is missing, repeated or unreadable.
+        MissingFileError: a file is absent from the export and not in `allow_missing`.
     """
     data = _read_bytes(path)
     mapping = parse_mapping(data.decode("utf-8"), where=str(path))
     problems = check_mapping(mapping)
     if problems:
         raise MappingError(f"{path}: {problems[0]} ({len(problems)} problem(s)); fix and retry")
+    allowed = _allowed_entities(allow_missing)
+    if source is not None:
+        check_columns_ready(source, _ref_columns(mapping))
+        _refuse_missing(missing_files(source, allowed))
+        allowed = tuple(e for e in absent_files(source) if e in allowed)
     (path.parent / CONFIRMED_NAME).write_bytes(data)
-    event = MappingConfirmed(mapping_hash=mapping_hash(data), user=user)
+    event = MappingConfirmed(
+        mapping_hash=mapping_hash(data), user=user, absent_files=",".join(allowed)
+    )
     store.append([NewEvent("migration", event)])
     return event
 
@@ -91,6 +117,53 @@ def _read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         raise MappingError(f"no mapping at {path}; run `ferry map propose EXPORT` first") from None
+
+
+class MissingFileError(MappingError):
+    """A file of the format is absent from the export and its absence was not acknowledged."""
+
+
+def _allowed_entities(names: tuple[str, ...]) -> tuple[str, ...]:
+    entities = []
+    for name in names:
+        entity = entity_of_file(name)
+        if entity is None:
+            raise MappingError(
+                f"--allow-missing {name!r} is no file of the export format; name it as "
+                "`payments`, `payments.csv` or `payment`"
+            )
+        entities.append(entity)
+    return tuple(dict.fromkeys(entities))
+
+
+def _refuse_missing(missing: tuple[str, ...]) -> None:
+    if not missing:
+        return
+    names = ", ".join(file_label(e) for e in missing)
+    flags = " ".join(f"--allow-missing {file_label(e).removesuffix('.csv')}" for e in missing)
+    raise MissingFileError(
+        f"{names}: absent from the export; add the file(s) to the export, or, if this export "
+        f"is meant to hold none, acknowledge it: `ferry map confirm {flags}`"
+    )
+
+
+def _ref_columns(mapping: Mapping) -> dict[str, set[str]]:
+    """Per entity, the columns the mapping links by `ref` without `optional`: required."""
+    return {
+        entity: {
+            c.column for c in file.columns if c.transform == "ref" and not c.optional and c.column
+        }
+        for entity, file in mapping.files.items()
+    }
+
+
+def confirmed_absent(store: EventStore) -> tuple[str, ...]:
+    """The entities acknowledged as absent at the last confirmation."""
+    found: tuple[str, ...] = ()
+    for stored in store.read("stream_id = 'migration' AND type = 'MappingConfirmed'"):
+        assert isinstance(stored.event, MappingConfirmed)
+        found = tuple(filter(None, stored.event.absent_files.split(",")))
+    return found
 
 
 def confirmed_hash(store: EventStore) -> str | None:
@@ -108,6 +181,8 @@ def check_gate(path: Path, store: EventStore, source: Source | None = None) -> M
     Raises:
         MappingNotConfirmedError: no confirmation, or the file changed since.
         UnknownColumnError: the export has a file or column the mapping does not know.
+        BadInputError: a required column of the export is missing, repeated or unreadable.
+        MissingFileError: a file is absent from the export and was not acknowledged.
         MappingError: the file is missing or invalid.
     """
     data = _read_bytes(path)
@@ -122,7 +197,9 @@ def check_gate(path: Path, store: EventStore, source: Source | None = None) -> M
         )
     mapping = parse_mapping(data.decode("utf-8"), where=str(path))
     if source is not None:
+        check_columns_ready(source, _ref_columns(mapping))
         check_columns(mapping, source)
+        _refuse_missing(missing_files(source, confirmed_absent(store)))
     return mapping
 
 
