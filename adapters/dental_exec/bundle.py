@@ -72,7 +72,7 @@ class Bundle:
         if self._zip is not None:
             names = []
             for info in self._zip.infolist():
-                _check_member(info)
+                _check_member(info, self.path)
                 if not info.is_dir():
                     names.append(info.filename)
                     self._sizes[info.filename] = info.file_size
@@ -196,7 +196,7 @@ def _wide_encoding(head: bytes) -> str | None:
     return None
 
 
-def _check_member(info: zipfile.ZipInfo) -> None:
+def _check_member(info: zipfile.ZipInfo, archive: Path) -> None:
     """Refuse a ZIP member that escapes the archive or expands far beyond its size.
 
     Raises:
@@ -222,7 +222,7 @@ def _check_member(info: zipfile.ZipInfo) -> None:
         raise BadInputError(
             f"archive member {info.filename!r} has {problem}; nothing was read: unzip a "
             "trusted copy of the export and pass the folder",
-            file=None,
+            file=str(archive),
         )
 
 
@@ -238,15 +238,22 @@ def _directory_files(root: Path) -> list[str]:
     for folder, dirs, files in os.walk(root, onerror=_raise, followlinks=False):
         for name in sorted(dirs) + sorted(files):
             path = Path(folder) / name
-            if path.is_symlink() and not path.resolve().is_relative_to(real_root):
+            if path.is_symlink() and not _resolves_inside(path, real_root):
                 raise BadInputError(
-                    "a link to a place outside the export folder; nothing was read: copy the "
-                    "file into the export instead of linking it",
+                    "a link to a place outside the export folder (or a link loop); nothing "
+                    "was read: copy the file into the export instead of linking it",
                     file=str(path.relative_to(root)),
                 )
         # Links to folders inside the export are not entered (as before); links to files are.
         found += [str((Path(folder) / n).relative_to(root)) for n in files]
     return sorted(n for n in found if (root / n).is_file())
+
+
+def _resolves_inside(link: Path, real_root: Path) -> bool:
+    try:
+        return link.resolve().is_relative_to(real_root)
+    except (OSError, RuntimeError):  # a loop of links
+        return False
 
 
 def _raise(error: OSError) -> None:
