@@ -2,8 +2,10 @@
 
 `confirm_mapping` checks the file, keeps a copy (`mapping.confirmed.toml`, for `diff`) and
 records MappingConfirmed with the file's hash. `check_gate` is what `schema apply`, `sample`
-and `run` call first: it refuses while the file differs from the confirmed one, and when the
-export has a file or a column the mapping does not know (the message names it).
+and `run` call first: it refuses while the file differs from the confirmed one, when the
+export has a file or a column the mapping does not know (the message names it), when a
+required column is missing, repeated or unreadable, and when a file is absent from the export
+without the acknowledgement recorded at confirmation (`MappingConfirmed.absent_files`).
 """
 
 from __future__ import annotations
