@@ -1000,22 +1000,51 @@ def map_propose(context: Context, export: Path, out: Path | None) -> None:
     default=None,
     help="Who confirms (default: the login name of the operator).",
 )
+@click.option(
+    "--allow-missing",
+    "allow_missing",
+    multiple=True,
+    help="A file this export is meant not to hold, e.g. payments (repeatable; recorded).",
+)
 @pass_context
-def map_confirm(context: Context, user: str | None) -> None:
-    """Record MappingConfirmed (file hash, user, time) for the work dir's mapping.toml."""
+def map_confirm(context: Context, user: str | None, allow_missing: tuple[str, ...]) -> None:
+    """Record MappingConfirmed (file hash, user, time, files acknowledged absent) for the
+    work dir's mapping.toml, after checking the export's files and required columns."""
     import getpass
 
     from core.lifecycle import Lifecycle
     from core.mapping.gate import confirm_mapping
+    from core.source_audit.readiness import file_label
     from events.private_files import private_dir
     from events.store import EventStore
 
     who = user or getpass.getuser()
+    source = _configured_source(context, _mapping_path(context))
     private_dir(context.workdir)
     path = context.store_path
     with EventStore.open(path, transition=Lifecycle().next_state, create=True) as store:
-        event = confirm_mapping(_mapping_path(context), store, who)
+        event = confirm_mapping(_mapping_path(context), store, who, source, allow_missing)
+    for entity in filter(None, event.absent_files.split(",")):
+        click.echo(f"acknowledged absent from the export: {file_label(entity)}")
     click.echo(f"Mapping confirmed by {who}: sha256 {event.mapping_hash}")
+
+
+def _configured_source(context: Context, mapping_path: Path) -> Any:
+    """The export named in ferry.toml, read through the headers of the mapping about to be
+    confirmed; None before `ferry init` (checked again by `run`)."""
+    from adapters.dental_exec import open_export
+    from core.config import load_config
+    from core.mapping import MappingError, load_mapping
+    from core.mapping.headers import header_meanings
+
+    if not (context.workdir / "ferry.toml").exists():
+        return None
+    path = Path(load_config(context.workdir).source)
+    try:
+        headers = header_meanings(load_mapping(mapping_path))
+    except MappingError:
+        headers = None  # confirm_mapping names what is wrong with the mapping itself
+    return open_export(path, headers) if path.exists() else None
 
 
 @map_group.command("diff")
@@ -1430,6 +1459,7 @@ def verify_command(
                     entity=entity,
                     source_rows=counted.rows,
                     source_problem=counted.problem,
+                    source_absent=counted.absent,
                     on_page=lambda n: progress.advance("records", "read back", n),
                 ),
             )
@@ -1480,6 +1510,9 @@ def _print_verification(outcome: Any) -> None:
         return
     adds_up = "adds up" if reconciliation.adds_up else "DOES NOT add up"
     click.echo(f"reconciliation {adds_up}: {outcome.report}")
+    for entity, acknowledged in reconciliation.absent.items():
+        how = "by acknowledgement" if acknowledged else "WITHOUT acknowledgement"
+        click.echo(f"absent from the export {how}: {entity} (nothing of it migrated)")
     open_ = {
         category: sum(e.counts[category] for e in reconciliation.entities)
         for category in OPEN_CATEGORIES

@@ -52,10 +52,14 @@ class MappingConfirmed(Event, frozen=True, kw_only=True):
     Fields:
         mapping_hash: SHA-256 of the mapping file's bytes as confirmed.
         user: who confirmed (login name of the operator).
+        absent_files: entities whose file the operator acknowledged as absent from the
+            export (`--allow-missing`), comma-separated (`payment,recall`; "" for none); a
+            run refuses an export missing any other file.
     """
 
     mapping_hash: str
     user: str
+    absent_files: str = ""
 
 
 class SchemaChangeApplied(Event, frozen=True, kw_only=True):

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
+import re
 import zipfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -19,6 +22,22 @@ from core.export_format import EXPORT_INFO_PREFIX, FileSpec, match_file_name
 BOM = codecs.BOM_UTF8
 _CHUNK = 1 << 20
 _EVIDENCE = 200  # non-ASCII characters seen before the encoding is decided
+# Byte-order marks of encodings Ferry does not read; UTF-32 first (its LE mark starts as UTF-16's).
+_FOREIGN_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_SAMPLE = 4096  # bytes looked at for UTF-16/32 without a mark and for binary content
+# C0 controls other than tab, LF, VT, FF and CR, and DEL: text files hold almost none.
+_BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
+_BINARY_SHARE = 0.10  # above this share of such bytes in the sample, the file is not text
+# A ZIP member is refused before it is read when it expands beyond either limit.
+MAX_EXPANSION_RATIO = 100  # uncompressed / compressed size, for members above RATIO_FLOOR
+RATIO_FLOOR = 1 << 20  # 1 MiB: small members may compress far better (a header-only file)
+MAX_MEMBER_BYTES = 4 << 30  # 4 GiB uncompressed, whatever the ratio
+_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 class Bundle:
@@ -32,6 +51,7 @@ class Bundle:
         """
         self.path = path
         self._zip: zipfile.ZipFile | None = None
+        self._sizes: dict[str, int] = {}
         if not path.exists():
             raise BadInputError(
                 "export not found; pass the export directory or the DentalExec_Export_*.zip",
@@ -50,14 +70,15 @@ class Bundle:
 
     def _list_members(self) -> list[str]:
         if self._zip is not None:
-            names = [i.filename for i in self._zip.infolist() if not i.is_dir()]
+            names = []
+            for info in self._zip.infolist():
+                _check_member(info, self.path)
+                if not info.is_dir():
+                    names.append(info.filename)
+                    self._sizes[info.filename] = info.file_size
         else:
             try:
-                names = [
-                    str(p.relative_to(self.path))
-                    for p in sorted(self.path.rglob("*"))
-                    if p.is_file()
-                ]
+                names = _directory_files(self.path)
             except OSError as error:
                 raise BadInputError(
                     f"cannot list the export directory ({error.strerror}); check permissions",
@@ -101,7 +122,7 @@ class Bundle:
         """
         try:
             if self._zip is not None:
-                stream: IO[bytes] = self._zip.open(member)
+                stream: IO[bytes] = _Capped(self._zip.open(member), self._sizes[member], member)
             else:
                 stream = open(self.path / member, "rb")  # noqa: SIM115 - closed below
         except (OSError, zipfile.BadZipFile, RuntimeError) as error:
@@ -125,12 +146,158 @@ class Bundle:
                 text.detach()
 
     def detect_encoding(self, member: str) -> str:
-        """`utf-8-sig`, `utf-8`, `ascii` or `cp1252`, from the BOM and the bytes (Q1)."""
+        """`utf-8-sig`, `utf-8`, `ascii` or `cp1252`, from the BOM and the bytes (Q1).
+
+        Raises:
+            BadInputError: for UTF-16 or UTF-32 (with or without a byte-order mark) and for
+                binary content, naming the member and what was detected.
+        """
         with self.open_binary(member) as raw:
-            head = raw.read(3)
-            if head == BOM:
+            head = raw.read(_SAMPLE)
+            if head.startswith(BOM):
                 return "utf-8-sig"
+            _refuse_unreadable(member, head)
             return _sniff(head, raw)
+
+
+def _refuse_unreadable(member: str, head: bytes) -> None:
+    """Refuse an encoding Ferry cannot read, seen in the first bytes of a member."""
+    found = next((name for bom, name in _FOREIGN_BOMS if head.startswith(bom)), None)
+    how = "byte-order mark"
+    if found is None and len(head) >= 4:
+        found, how = _wide_encoding(head), "zero bytes between characters"
+    if found is not None:
+        raise BadInputError(
+            f"encoded as {found.upper()} ({how}); Ferry reads UTF-8 and Windows-1252 only: "
+            f"export again as CSV, or convert the file (iconv -f {found.upper()} -t UTF-8)",
+            file=member,
+        )
+    if head and len(_BINARY_BYTES.findall(head)) > _BINARY_SHARE * len(head):
+        raise BadInputError(
+            "binary content, not CSV text (control bytes throughout); replace it with the "
+            "file Dental-Exec exported",
+            file=member,
+        )
+
+
+def _wide_encoding(head: bytes) -> str | None:
+    """UTF-16/UTF-32 without a mark: ASCII text leaves zero bytes at fixed offsets."""
+    size = len(head) - len(head) % 4
+    share = [head[i:size:4].count(0) / (size // 4) for i in range(4)]
+    if min(share[1:]) > 0.9 and share[0] < 0.5:
+        return "utf-32-le"
+    if min(share[:3]) > 0.9 and share[3] < 0.5:
+        return "utf-32-be"
+    odd, even = (share[1] + share[3]) / 2, (share[0] + share[2]) / 2
+    if odd > 0.4 and even < 0.05:
+        return "utf-16-le"
+    if even > 0.4 and odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _check_member(info: zipfile.ZipInfo, archive: Path) -> None:
+    """Refuse a ZIP member that escapes the archive or expands far beyond its size.
+
+    Raises:
+        BadInputError: naming the member and what to do.
+    """
+    name = info.filename.replace("\\", "/")
+    problem = None
+    if name.startswith("/") or _DRIVE.match(name):
+        problem = "an absolute path"
+    elif ".." in name.split("/"):
+        problem = "a `..` path that points outside the archive"
+    elif info.file_size > MAX_MEMBER_BYTES:
+        problem = f"{info.file_size:,} bytes uncompressed (above the {MAX_MEMBER_BYTES:,} cap)"
+    elif info.file_size > RATIO_FLOOR and info.file_size > MAX_EXPANSION_RATIO * max(
+        info.compress_size, 1
+    ):
+        ratio = info.file_size // max(info.compress_size, 1)
+        problem = (
+            f"an expansion of {ratio:,}x ({info.compress_size:,} -> {info.file_size:,} bytes, "
+            f"above {MAX_EXPANSION_RATIO}x)"
+        )
+    if problem:
+        raise BadInputError(
+            f"archive member {info.filename!r} has {problem}; nothing was read: unzip a "
+            "trusted copy of the export and pass the folder",
+            file=str(archive),
+        )
+
+
+def _directory_files(root: Path) -> list[str]:
+    """The files under `root`, relative to it; a link that leads outside `root` is refused.
+
+    Raises:
+        BadInputError: naming the first such link.
+        OSError: when the directory cannot be listed.
+    """
+    real_root = root.resolve()
+    found: list[str] = []
+    for folder, dirs, files in os.walk(root, onerror=_raise, followlinks=False):
+        for name in sorted(dirs) + sorted(files):
+            path = Path(folder) / name
+            if path.is_symlink() and not _resolves_inside(path, real_root):
+                raise BadInputError(
+                    "a link to a place outside the export folder (or a link loop); nothing "
+                    "was read: copy the file into the export instead of linking it",
+                    file=str(path.relative_to(root)),
+                )
+        # Links to folders inside the export are not entered (as before); links to files are.
+        found += [str((Path(folder) / n).relative_to(root)) for n in files]
+    return sorted(n for n in found if (root / n).is_file())
+
+
+def _resolves_inside(link: Path, real_root: Path) -> bool:
+    try:
+        return link.resolve().is_relative_to(real_root)
+    except (OSError, RuntimeError):  # a loop of links
+        return False
+
+
+def _raise(error: OSError) -> None:
+    raise error
+
+
+class _Capped(io.BufferedIOBase):
+    """A ZIP member's stream that stops with an error past its declared size, so a member
+    that lies about its size is never read beyond it (and never whole into memory)."""
+
+    def __init__(self, inner: IO[bytes], cap: int, member: str) -> None:
+        super().__init__()
+        self._inner, self._left, self._member = inner, cap, member
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._count(self._inner.read, -1 if size is None else size)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._count(getattr(self._inner, "read1", self._inner.read), size)
+
+    def _count(self, read: Callable[[int], bytes], size: int) -> bytes:
+        try:
+            data = read(size)
+        except (zipfile.BadZipFile, EOFError, zlib.error) as error:
+            raise BadInputError(
+                f"the archive member is damaged ({error}); re-download the export or unzip "
+                "it and pass the folder",
+                file=self._member,
+            ) from None
+        self._left -= len(data)
+        if self._left < 0:
+            raise BadInputError(
+                "the archive member expands beyond its declared size; nothing more was read: "
+                "unzip a trusted copy of the export and pass the folder",
+                file=self._member,
+            )
+        return data
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
 
 
 def _sniff(head: bytes, raw: IO[bytes]) -> str:

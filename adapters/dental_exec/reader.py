@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from adapters.dental_exec.bundle import Bundle
-from adapters.dental_exec.records import RawRecord, parse_records
+from adapters.dental_exec.records import CONTROL, RawRecord, parse_records
 from adapters.dental_exec.rows import HeaderMap, RowBuilder, map_header
 from core.errors import BadInputError
 from core.export_format import ENTITIES, file_for_entity
@@ -122,6 +122,7 @@ class DentalExecExport:
             headers_recognised=state.header.recognised,
             headers_unknown=state.header.unknown,
             columns_missing=state.header.missing,
+            headers_repeated=state.header.repeated,
             rows=state.rows,
             error_rows=state.error_rows,
             notes=state.notes,
@@ -156,7 +157,8 @@ class DentalExecExport:
                     if row is not None:
                         yield row
                         continue
-                row = build(line, fields, _problems(state.member, record), is_multiline)
+                problems = _problems(state.member, record, builder.names)
+                row = build(line, fields, problems, is_multiline)
                 if row.errors:
                     error_rows += 1
                 yield row
@@ -176,7 +178,7 @@ def _is_trailer(record: RawRecord) -> bool:
     return record.fields[0].strip().lower().startswith("total")
 
 
-def _problems(member: str, record: RawRecord) -> tuple[RowError, ...]:
+def _problems(member: str, record: RawRecord, names: tuple[str, ...] = ()) -> tuple[RowError, ...]:
     if not record.is_broken and not record.has_replacement:
         return ()
     problems = []
@@ -190,8 +192,8 @@ def _problems(member: str, record: RawRecord) -> tuple[RowError, ...]:
                 "unbalanced or stray quote; the row was read up to its first line only",
             )
         )
-    if record.has_replacement:
-        columns = [str(i + 1) for i, cell in enumerate(record.fields) if "\ufffd" in cell]
+    columns = [str(i + 1) for i, cell in enumerate(record.fields) if "\ufffd" in cell]
+    if columns:
         problems.append(
             RowError(
                 member,
@@ -201,6 +203,19 @@ def _problems(member: str, record: RawRecord) -> tuple[RowError, ...]:
                 f"bytes not valid in the file's encoding in field(s) {', '.join(columns)}",
             )
         )
+    for i, cell in enumerate(record.fields):
+        if CONTROL.search(cell) is not None:
+            name = names[i] if i < len(names) and names[i] else f"field {i + 1}"
+            problems.append(
+                RowError(
+                    member,
+                    record.line,
+                    name.lstrip("?"),
+                    "control_character",
+                    "a control character (NUL, another C0 control, DEL or a byte-order mark) "
+                    "in the value; the row is refused: remove it in Dental-Exec and export again",
+                )
+            )
     return tuple(problems)
 
 

@@ -53,6 +53,8 @@ class HeaderMap(msgspec.Struct, frozen=True):
     recognised: dict[str, str]
     unknown: tuple[str, ...]
     missing: tuple[str, ...]
+    # (header as written, first position, repeated position), positions 1-based
+    repeated: tuple[tuple[str, int, int], ...] = ()
 
 
 def map_header(
@@ -80,12 +82,19 @@ def map_header(
     names: list[str] = []
     recognised: dict[str, str] = {}
     unknown: list[str] = []
-    for cell in header:
+    repeated: list[tuple[str, int, int]] = []
+    first_at: dict[str, int] = {}  # a column (or unknown header) -> its first position
+    for position, cell in enumerate(header, 1):
         text = cell.strip().lstrip("\ufeff")
         name = lookup.get(header_key(text)) if text else None
+        seen = first_at.setdefault(name or f"?{header_key(text)}", position) if text else position
         if not text:
             names.append("")  # the trailing empty column of some versions
-        elif name is None or name in recognised.values():
+        elif seen != position:
+            # A repeat is kept apart (never overwriting the first) and reported as a repeat.
+            names.append(f"?{text}#{position}")
+            repeated.append((text, seen, position))
+        elif name is None:
             names.append(f"?{text}")
             unknown.append(text)
         else:
@@ -93,7 +102,7 @@ def map_header(
             recognised[text] = name
     missing = tuple(c.name for c in spec.columns if c.name not in recognised.values())
     cells = tuple(cell.lstrip("\ufeff") for cell in header)
-    return HeaderMap(cells, tuple(names), recognised, tuple(unknown), missing)
+    return HeaderMap(cells, tuple(names), recognised, tuple(unknown), missing, tuple(repeated))
 
 
 class RowBuilder:

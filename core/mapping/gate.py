@@ -2,8 +2,10 @@
 
 `confirm_mapping` checks the file, keeps a copy (`mapping.confirmed.toml`, for `diff`) and
 records MappingConfirmed with the file's hash. `check_gate` is what `schema apply`, `sample`
-and `run` call first: it refuses while the file differs from the confirmed one, and when the
-export has a file or a column the mapping does not know (the message names it).
+and `run` call first: it refuses while the file differs from the confirmed one, when the
+export has a file or a column the mapping does not know (the message names it), when a
+required column is missing, repeated or unreadable, and when a file is absent from the export
+without the acknowledgement recorded at confirmation (`MappingConfirmed.absent_files`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,13 @@ from core.mapping.model import (
     parse_mapping,
 )
 from core.ports.source import Source
+from core.source_audit.readiness import (
+    absent_files,
+    check_columns_ready,
+    entity_of_file,
+    file_label,
+    missing_files,
+)
 from events.private_files import write_private
 from events.store import EventStore, NewEvent
 from events.types import MappingConfirmed
@@ -32,12 +41,14 @@ __all__ = [
     "CONFIRMED_NAME",
     "MappingChange",
     "MappingNotConfirmedError",
+    "MissingFileError",
     "MissingKeyColumnError",
     "UnknownColumnError",
     "check_columns",
     "check_gate",
     "check_mapping",
     "confirm_mapping",
+    "confirmed_absent",
     "confirmed_hash",
     "confirmed_headers",
     "diff_mappings",
@@ -81,7 +92,8 @@ def check_mapping(mapping: Mapping) -> list[str]:
                     f"{where}: {column.column!r} is not a column of {file.file or entity}; "
                     'use one of its columns or "" (unknown)'
                 )
-            elif column.column and column.column in claimed:
+            elif column.column and claimed.get(column.column, column.header) != column.header:
+                # (The same header twice is the export's repeat: the export check names it.)
                 problems.append(
                     f"{where}: column {column.column!r} is already given to header "
                     f"{claimed[column.column]!r}; a column has one header"
@@ -103,19 +115,36 @@ def _format_columns(entity: str) -> set[str] | None:
         return None
 
 
-def confirm_mapping(path: Path, store: EventStore, user: str) -> MappingConfirmed:
-    """Check the mapping, keep a copy for `diff` and record MappingConfirmed.
+def confirm_mapping(
+    path: Path,
+    store: EventStore,
+    user: str,
+    source: Source | None = None,
+    allow_missing: tuple[str, ...] = (),
+) -> MappingConfirmed:
+    """Check the mapping (and the export, when given), keep a copy for `diff` and record
+    MappingConfirmed with the files acknowledged as absent (`allow_missing`).
 
     Raises:
-        MappingError: when the file is missing, invalid or unusable.
+        MappingError: when the file is missing, invalid or unusable, or a name in
+            `allow_missing` is no file of the format.
+        BadInputError: a required column of the export is missing, repeated or unreadable.
+        MissingFileError: a file is absent from the export and not in `allow_missing`.
     """
     data = _read_bytes(path)
     mapping = parse_mapping(data.decode("utf-8"), where=str(path))
     problems = check_mapping(mapping)
     if problems:
         raise MappingError(f"{path}: {problems[0]} ({len(problems)} problem(s)); fix and retry")
+    allowed = _allowed_entities(allow_missing)
+    if source is not None:
+        check_columns_ready(source, _ref_columns(mapping))
+        _refuse_missing(missing_files(source, allowed))
+        allowed = tuple(e for e in absent_files(source) if e in allowed)
     write_private(path.parent / CONFIRMED_NAME, data)
-    event = MappingConfirmed(mapping_hash=mapping_hash(data), user=user)
+    event = MappingConfirmed(
+        mapping_hash=mapping_hash(data), user=user, absent_files=",".join(allowed)
+    )
     store.append([NewEvent("migration", event)])
     return event
 
@@ -125,6 +154,53 @@ def _read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         raise MappingError(f"no mapping at {path}; run `ferry map propose EXPORT` first") from None
+
+
+class MissingFileError(MappingError):
+    """A file of the format is absent from the export and its absence was not acknowledged."""
+
+
+def _allowed_entities(names: tuple[str, ...]) -> tuple[str, ...]:
+    entities = []
+    for name in names:
+        entity = entity_of_file(name)
+        if entity is None:
+            raise MappingError(
+                f"--allow-missing {name!r} is no file of the export format; name it as "
+                "`payments`, `payments.csv` or `payment`"
+            )
+        entities.append(entity)
+    return tuple(dict.fromkeys(entities))
+
+
+def _refuse_missing(missing: tuple[str, ...]) -> None:
+    if not missing:
+        return
+    names = ", ".join(file_label(e) for e in missing)
+    flags = " ".join(f"--allow-missing {file_label(e).removesuffix('.csv')}" for e in missing)
+    raise MissingFileError(
+        f"{names}: absent from the export; add the file(s) to the export, or, if this export "
+        f"is meant to hold none, acknowledge it: `ferry map confirm {flags}`"
+    )
+
+
+def _ref_columns(mapping: Mapping) -> dict[str, set[str]]:
+    """Per entity, the columns the mapping links by `ref` without `optional`: required."""
+    return {
+        entity: {
+            c.column for c in file.columns if c.transform == "ref" and not c.optional and c.column
+        }
+        for entity, file in mapping.files.items()
+    }
+
+
+def confirmed_absent(store: EventStore) -> tuple[str, ...]:
+    """The entities acknowledged as absent at the last confirmation."""
+    found: tuple[str, ...] = ()
+    for stored in store.read("stream_id = 'migration' AND type = 'MappingConfirmed'"):
+        assert isinstance(stored.event, MappingConfirmed)
+        found = tuple(filter(None, stored.event.absent_files.split(",")))
+    return found
 
 
 def confirmed_hash(store: EventStore) -> str | None:
@@ -142,6 +218,8 @@ def check_gate(path: Path, store: EventStore, source: Source | None = None) -> M
     Raises:
         MappingNotConfirmedError: no confirmation, or the file changed since.
         UnknownColumnError: the export has a file or column the mapping does not know.
+        BadInputError: a required column of the export is missing, repeated or unreadable.
+        MissingFileError: a file is absent from the export and was not acknowledged.
         MappingError: the file is missing or invalid.
     """
     data = _read_bytes(path)
@@ -156,7 +234,9 @@ def check_gate(path: Path, store: EventStore, source: Source | None = None) -> M
         )
     mapping = parse_mapping(data.decode("utf-8"), where=str(path))
     if source is not None:
+        check_columns_ready(source, _ref_columns(mapping))
         check_columns(mapping, source)
+        _refuse_missing(missing_files(source, confirmed_absent(store)))
     return mapping
 
 

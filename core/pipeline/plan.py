@@ -28,6 +28,7 @@ from core.ports.source import Source
 from core.rate_limit import Window, parse_windows
 from core.schema import SchemaPlan, plan_workspace
 from core.schema_spec import SchemaSpec
+from core.source_audit.readiness import absent_files, file_label
 
 __all__ = [
     "EntityPlan",
@@ -192,7 +193,7 @@ def make_plan(conn: sqlite3.Connection, inputs: PlanInputs) -> Plan:
 def _findings(
     conn: sqlite3.Connection, inputs: PlanInputs, entities: list[EntityPlan]
 ) -> list[Finding]:
-    found = _mapping_findings(inputs) + _sample_findings(inputs)
+    found = _mapping_findings(inputs) + _absent_findings(inputs) + _sample_findings(inputs)
     found += _schema_findings(inputs.schema) + _member_findings(inputs.members)
     return found + _record_findings(conn, entities)
 
@@ -207,6 +208,16 @@ def _mapping_findings(inputs: PlanInputs) -> list[Finding]:
         return [Finding("blocker", "MAPPING", str(error),
                         "review mapping.toml, then `ferry map confirm`")]  # fmt: skip
     return []
+
+
+def _absent_findings(inputs: PlanInputs) -> list[Finding]:
+    absent = absent_files(inputs.source) if inputs.source is not None else ()
+    if not absent:
+        return []
+    names = ", ".join(file_label(entity) for entity in absent)
+    return [Finding("warning", "FILES_ABSENT", f"absent from the export: {names}",
+                    "nothing of these is migrated; a run needs the absence acknowledged at "
+                    "`ferry map confirm --allow-missing NAME`")]  # fmt: skip
 
 
 def _sample_findings(inputs: PlanInputs) -> list[Finding]:

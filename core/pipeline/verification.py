@@ -17,6 +17,7 @@ from pathlib import Path
 import msgspec
 
 from core.export_format import ENTITIES
+from core.mapping.gate import confirmed_absent
 from core.pipeline.verify import VerifySummary, verify_run
 from core.ports.destination import Destination
 from core.ports.source import Source, SourceRow
@@ -24,6 +25,7 @@ from core.reports.files import write_private
 from core.reports.reconciliation import Reconciliation, reconcile
 from core.reports.reconciliation_render import render_reconciliation
 from core.scratch import open_scratch
+from core.source_audit.readiness import absent_files
 from core.status import deletes_waiting
 from core.workspace import Workspace
 
@@ -80,6 +82,7 @@ class SourceCount(msgspec.Struct, frozen=True, kw_only=True):
 
     rows: dict[str, int] | None = None
     problem: str = ""
+    absent: tuple[str, ...] = ()  # entities with no file in the first (full) export
 
 
 def count_source_rows(exports: Sequence[tuple[str, Source | None]]) -> SourceCount:
@@ -97,9 +100,10 @@ def count_source_rows(exports: Sequence[tuple[str, Source | None]]) -> SourceCou
         where = ", ".join(missing) or "no export recorded"
         return SourceCount(problem=f"cannot check: an export is not where it was read ({where})")
     sources = [source for _, source in exports if source is not None]
+    absent = absent_files(sources[0])
     if len(sources) == 1:
-        return SourceCount(rows=source_row_counts(sources[0]))
-    return SourceCount(rows=_union_counts(sources))
+        return SourceCount(rows=source_row_counts(sources[0]), absent=absent)
+    return SourceCount(rows=_union_counts(sources), absent=absent)
 
 
 def _union_counts(sources: Sequence[Source]) -> dict[str, int]:
@@ -146,6 +150,7 @@ async def verify_workspace(
     source_rows: dict[str, int] | None = None,
     on_page: Callable[[int], None] = lambda n: None,
     source_problem: str = "",
+    source_absent: tuple[str, ...] = (),
 ) -> VerificationOutcome:
     """Verify (one entity or all), reconcile, and write `reports/reconciliation.md`.
 
@@ -154,8 +159,13 @@ async def verify_workspace(
         ReconciliationError: the store's counts do not add up (a broken projection).
     """
     run_id, summary = await verify_run(workspace.store, destination, now, entity, on_page)
+    acknowledged = set(confirmed_absent(workspace.store))
     result = reconcile(
-        workspace.store.connection, source_rows, order=ENTITIES, source_problem=source_problem
+        workspace.store.connection,
+        source_rows,
+        order=ENTITIES,
+        source_problem=source_problem,
+        absent={entity: entity in acknowledged for entity in source_absent},
     )
     title = "Reconciliation" + ("" if source_rows is not None else " (cannot check the source)")
     path = write_private(

@@ -74,6 +74,8 @@ class SourceFile(msgspec.Struct, frozen=True):
         headers_unknown: headers that match no column (their values are kept under `?<h>`).
         columns_missing: canonical columns of the format absent from the header.
         notes: what the reader noticed and handled (trailer rows, blank lines, ...).
+        headers_repeated: (header as written, first position, repeated position), 1-based:
+            a column that appears twice; its second copy is kept apart, never used.
     """
 
     entity: str
@@ -85,6 +87,7 @@ class SourceFile(msgspec.Struct, frozen=True):
     rows: int | None = None
     error_rows: int | None = None
     notes: tuple[str, ...] = ()
+    headers_repeated: tuple[tuple[str, int, int], ...] = ()
 
 
 class ExportInfo(msgspec.Struct, frozen=True):

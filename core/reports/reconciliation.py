@@ -135,6 +135,9 @@ class Reconciliation(msgspec.Struct, kw_only=True):
 
     entities: list[EntityReconciliation]
     source_problem: str = ""
+    # entity -> True when its file is absent from the export by acknowledgement (`ferry map
+    # confirm --allow-missing`); False: absent without one, and then nothing adds up.
+    absent: dict[str, bool] = msgspec.field(default_factory=dict)
 
     def totals(self) -> dict[str, int]:
         """Category -> records over all entities, plus `records`."""
@@ -147,8 +150,13 @@ class Reconciliation(msgspec.Struct, kw_only=True):
 
     @property
     def adds_up(self) -> bool:
-        """True when the source was counted and every entity adds up."""
-        return not self.source_problem and all(e.adds_up for e in self.entities)
+        """True when the source was counted, every entity adds up and every absent file was
+        acknowledged."""
+        return (
+            not self.source_problem
+            and all(e.adds_up for e in self.entities)
+            and all(self.absent.values())
+        )
 
 
 def reconcile(
@@ -157,6 +165,7 @@ def reconcile(
     order: tuple[str, ...] = (),
     *,
     source_problem: str = "",
+    absent: Mapping[str, bool] | None = None,
 ) -> Reconciliation:
     """Count every record of the store by category, per entity, with codes and keys.
 
@@ -188,7 +197,9 @@ def reconcile(
                 f"{entity_result.entity}: categories sum to {total} but the event log holds "
                 f"{streams} record streams; run `ferry replay --check`"
             )
-    return Reconciliation(entities=list(found.values()), source_problem=source_problem)
+    return Reconciliation(
+        entities=list(found.values()), source_problem=source_problem, absent=dict(absent or {})
+    )
 
 
 def _streams_in_log(conn: sqlite3.Connection, entity: str) -> int:

@@ -46,6 +46,10 @@ def reconciliation_data(result: Reconciliation) -> dict[str, Any]:
     return {
         "adds_up": result.adds_up,
         "source_problem": result.source_problem,
+        "absent_files": {
+            entity: "acknowledged" if ok else "not acknowledged"
+            for entity, ok in result.absent.items()
+        },
         "identity": IDENTITY,
         "totals": result.totals(),
         "entities": [_entity_data(e) for e in result.entities],
@@ -96,6 +100,13 @@ def render_reconciliation(result: Reconciliation, *, title: str = "Reconciliatio
         + ("yes" if result.adds_up else "**NO**")
         + " |"
     )
+    for absent, acknowledged in result.absent.items():
+        how = (
+            "by acknowledgement at `ferry map confirm --allow-missing`"
+            if acknowledged
+            else ("**without acknowledgement**: nothing of it is migrated")
+        )
+        out.append(f"\n{absent}: its file is absent from the export {how}.")
     out += _details(result)
     return "\n".join(out) + "\n"
 

@@ -12,6 +12,7 @@ from core.export_format import file_for_entity
 from core.ports.source import RowError, Source, SourceFile
 from core.source_audit.checks import Checks
 from core.source_audit.findings import FINDING_CODES, AuditReport, Finding, FindingSink
+from core.source_audit.readiness import absent_files, file_label
 from core.source_audit.references import References
 from core.source_audit.report import render_markdown, render_terminal, to_json_data
 
@@ -64,6 +65,15 @@ def audit_source(
         references.check_pending(set(source.entities()))
     files = source.inventory()
     _header_findings(sink, files)
+    for entity in absent_files(source):
+        sink.add(
+            "missing_file",
+            file_label(entity),
+            None,
+            None,
+            "absent from the export; export it, or acknowledge it at "
+            f"`ferry map confirm --allow-missing {file_for_entity(entity).prefix}`",
+        )
     unknown = list(getattr(source, "unknown_files", []))
     return AuditReport(
         source.location, info, files, unknown, sink.findings, dict(sorted(sink.counts.items()))
@@ -87,6 +97,14 @@ def _header_findings(sink: FindingSink, files: list[SourceFile]) -> None:
         spec = file_for_entity(file.entity)
         for header in file.headers_unknown:
             sink.add("unknown_header", file.name, 1, None, f"header {header!r} matches no column")
+        for header, first, second in file.headers_repeated:
+            sink.add(
+                "repeated_header",
+                file.name,
+                1,
+                None,
+                f"column {header!r} appears twice (columns {first} and {second})",
+            )
         for column in file.columns_missing:
             if spec.column(column).required:
                 sink.add("missing_column", file.name, 1, None, f"required column {column} absent")

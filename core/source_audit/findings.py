@@ -37,6 +37,9 @@ FINDING_CODES: dict[str, str] = {
     "unknown_custom_field": "custom-field key the format does not know; reported, not dropped",
     "unknown_header": "header matches no known column; values kept under ?<header>",
     "missing_column": "a column of the format is absent from the header",
+    "repeated_header": "a column appears twice in the header; the second copy is not used",
+    "control_character": "a value holds NUL, another control character or a byte-order mark",
+    "missing_file": "a file of the format is absent from a full export",
 }
 
 

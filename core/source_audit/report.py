@@ -23,6 +23,7 @@ def to_json_data(report: AuditReport) -> dict[str, Any]:
             "headers_recognised": sorted(f.headers_recognised),
             "headers_unknown": list(f.headers_unknown),
             "columns_missing": list(f.columns_missing),
+            "headers_repeated": [list(item) for item in f.headers_repeated],
             "notes": list(f.notes),
         }
         for f in report.files
@@ -32,6 +33,7 @@ def to_json_data(report: AuditReport) -> dict[str, Any]:
         "info": msgspec.to_builtins(report.info),
         "files": files,
         "unknown_files": report.unknown_files,
+        "files_absent": [f.file for f in report.findings if f.code == "missing_file"],
         "counts": report.counts,
         "findings": [msgspec.to_builtins(finding) for finding in report.findings],
     }
@@ -43,6 +45,9 @@ def render_terminal(report: AuditReport) -> list[str]:
     for f in report.files:
         notes = "; ".join(f.notes)
         lines.append(f"  {f.name:<36} {f.encoding:<10} {f.rows or 0:>9} rows  {notes}")
+    for finding in report.findings:
+        if finding.code == "missing_file":
+            lines.append(f"  {finding.file:<36} ABSENT     {finding.message}")
     lines.append("Findings:" if report.counts else "Findings: none")
     for code, count in report.counts.items():
         lines.append(f"  {code:<28} {count:>7}")
@@ -72,6 +77,9 @@ def render_markdown(report: AuditReport) -> str:
         )
     if report.unknown_files:
         out += ["", "Files not part of the format: " + ", ".join(report.unknown_files)]
+    absent = [f.file for f in report.findings if f.code == "missing_file"]
+    if absent:
+        out += ["", "Files of the format absent from this export: " + ", ".join(absent)]
     out += ["", "## Findings", "", "| Code | Count | Meaning |", "|---|---:|---|"]
     for code, count in report.counts.items():
         out.append(f"| {code} | {count} | {FINDING_CODES.get(code, '')} |")
