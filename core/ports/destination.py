@@ -199,8 +199,12 @@ class ObjectInfo(msgspec.Struct, frozen=True, kw_only=True):
 class RequestGate(Protocol):
     """Admission control shared by every request (the rate limiter implements it)."""
 
-    async def acquire(self) -> None:
-        """Wait until one more request may be sent."""
+    async def acquire(self) -> bool:
+        """Wait until one more request may be sent; True when let through without waiting."""
+        ...
+
+    def answered(self, immediate: bool) -> None:
+        """A request came back with anything but 429; `immediate` is what `acquire` returned."""
         ...
 
     def throttled(self, delay_s: float) -> None:
