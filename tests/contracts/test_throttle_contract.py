@@ -1,10 +1,10 @@
 """Twenty's API throttle as a client meets it: floor-and-reset refill, what is counted.
 
-Against the sandbox each test starts its own throttled sandbox (4 requests / 800 ms, one token
-every 200 ms). Against a real Twenty (TWENTY_API_URL and TWENTY_API_KEY) they run only when
-TWENTY_RATE_LIMIT names the workspace's binding window (e.g. `100/60s`), because they spend
-the whole budget; they also need the short window (`API_RATE_LIMITING_SHORT_*`) not to be the
-tighter one.
+Against the sandbox each test starts its own throttled sandbox (4 requests / 1600 ms, one token
+every 400 ms: arrival jitter up to ~100 ms leaves the outcomes unchanged). Against a real
+Twenty (TWENTY_API_URL and TWENTY_API_KEY) they run only when TWENTY_RATE_LIMIT names the
+workspace's binding window (e.g. `100/60s`), because they spend the whole budget; they also
+need the short window (`API_RATE_LIMITING_SHORT_*`) not to be the tighter one.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 from adapters.twenty_sandbox import RateWindow, SandboxConfig, running_sandbox
 from adapters.twenty_sandbox.config import parse_rate_window
 
-_SANDBOX_WINDOW = RateWindow(limit=4, window_ms=800)
+_SANDBOX_WINDOW = RateWindow(limit=4, window_ms=1600)
 
 
 @dataclass
