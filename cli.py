@@ -613,7 +613,7 @@ def sandbox() -> None:
     "rate_limits",
     multiple=True,
     metavar="N/WINDOW",
-    help="Token bucket per API key, e.g. 100/60s or 100/s; repeat for several windows.",
+    help="Token bucket of the workspace, e.g. 100/60s or 100/s; repeat for several windows.",
 )
 @click.option(
     "--rate-limit-headers",

@@ -1,13 +1,21 @@
 """Client-side rate limiting shared by every task: one limiter, one or more windows.
 
-Each window is a token bucket of `limit` tokens refilled continuously over `seconds`, the
-model of Twenty's throttler (reference §7.1), refilled a little slower (`margin`) so that the
-timing jitter between our clock and the server's never makes us the faster one. In steady
-state it spends the whole budget. On a 429 the limiter lowers its
-limits (multiplicatively) and holds every task back for the wait; each success recovers a
-little (additively), so a server tighter than configured is found quickly and left slowly.
-Waits longer than a threshold are reported through `on_pause`, so the pipeline can record a
-durable RunPaused event and show it in status.
+Each window mirrors Twenty's throttle (reference §7.1; twenty-server's `ThrottlerService`): a
+bucket of `limit` whole tokens that a request finds refilled by `floor(elapsed / interval)`
+since the last request the server admitted, where `interval` is `seconds / limit`. An admitted
+request restarts that clock, so whatever fraction of a token had refilled is lost: against
+such a server a request is only sure to pass once a whole interval has gone by since the
+previous one arrived. The limiter therefore keeps whole tokens, restarts its own clock at every
+request it lets through, and counts its intervals a little long: `interval × (1 + margin) +
+jitter_s`, so that a request arriving up to `jitter_s` later or earlier than the one before it
+(network and event-loop jitter) still finds its token. Requests let through at once from a
+full bucket may queue at the server and be admitted late; `answered` tells the limiter when
+such a request came back, and once the bucket is spent its clock restarts from there too.
+
+On a 429 the limiter lowers its limits (multiplicatively) and holds every task back for the
+wait; each success recovers a little (additively), so a server tighter than configured is found
+quickly and left slowly. Waits longer than a threshold are reported through `on_pause`, so the
+pipeline can record a durable RunPaused event and show it in status.
 """
 
 from __future__ import annotations
@@ -89,35 +97,50 @@ def parse_windows(text: str) -> tuple[Window, ...]:
 
 
 class _Bucket:
-    """One window as a token bucket: `limit` tokens, refilled continuously over `seconds`.
+    """One window as Twenty's floor-and-reset token bucket, with a longer interval.
 
-    That is the model of Twenty's own throttler, so a client bucket of the same size with a
-    slightly slower refill (`margin`) can spend the whole budget without being refused.
+    `tokens` are whole tokens at `last`, the moment the clock last restarted (a request let
+    through, or an early request answered once the bucket was spent).
     """
 
-    def __init__(self, window: Window, margin: float, now: float) -> None:
+    def __init__(self, window: Window, margin: float, jitter_s: float, now: float) -> None:
         self.window = window
         self.margin = margin
-        self.tokens = float(window.limit)
+        self.jitter_s = jitter_s
+        self.tokens = window.limit
         self.last = now
 
-    def _refill(self, now: float, scale: float) -> tuple[float, float]:
-        capacity = max(1.0, math.floor(self.window.limit * scale))
-        rate = self.window.limit * scale * (1.0 - self.margin) / self.window.seconds
-        self.tokens = min(capacity, self.tokens + max(0.0, now - self.last) * rate)
-        self.last = now
-        return capacity, rate
+    def interval(self, scale: float) -> float:
+        """Seconds the limiter counts per token at the current (scaled) limit."""
+        return self.window.seconds / (self.window.limit * scale) * (1.0 + self.margin) + (
+            self.jitter_s
+        )
+
+    def capacity(self, scale: float) -> int:
+        return max(1, math.floor(self.window.limit * scale))
+
+    def available(self, now: float, scale: float) -> int:
+        """Whole tokens a request sent at `now` would find."""
+        refilled = math.floor(max(0.0, now - self.last) / self.interval(scale))
+        return min(self.capacity(scale), self.tokens + refilled)
 
     def wait(self, now: float, scale: float) -> float:
         """Seconds until one token is available at the current (scaled) limit."""
-        _, rate = self._refill(now, scale)
-        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / rate
+        if self.available(now, scale) >= 1:
+            return 0.0
+        return max(1e-6, self.last + self.interval(scale) - now)
 
-    def take(self) -> None:
-        self.tokens -= 1.0
+    def take(self, now: float, scale: float) -> None:
+        self.tokens = self.available(now, scale) - 1
+        self.last = now
 
-    def drain(self) -> None:
-        self.tokens = min(self.tokens, 0.0)
+    def restart_if_spent(self, now: float, scale: float) -> None:
+        """An early request came back: once the bucket is spent, count from its answer."""
+        if self.available(now, scale) < 1 and now > self.last:
+            self.tokens, self.last = 0, now
+
+    def drain(self, now: float) -> None:
+        self.tokens, self.last = 0, max(self.last, now)
 
 
 class RateLimiter:
@@ -129,7 +152,8 @@ class RateLimiter:
         *,
         clock: Clock | None = None,
         sleep: Sleep = anyio.sleep,
-        margin: float = 0.02,
+        margin: float = 0.005,
+        jitter_s: float = 0.01,
         long_wait_s: float = 30.0,
         on_pause: Callable[[PauseNotice], None] | None = None,
         on_state: Callable[[LimiterState], None] | None = None,
@@ -140,12 +164,14 @@ class RateLimiter:
         self._clock = clock or SystemClock()
         self._sleep = sleep
         now = self._clock.monotonic()
-        self._buckets = [_Bucket(w, margin, now) for w in windows]
+        self._buckets = [_Bucket(w, margin, jitter_s, now) for w in windows]
         self._lock = anyio.Lock()
         self._hold_until = 0.0
         self._long_wait_s = long_wait_s
         self._on_pause = on_pause
-        self._recovery = 0.1 / min(w.limit for w in windows)
+        # A lone 429 is more often jitter than a tighter server: recover within 2/3 of a
+        # window's worth of requests (a tighter server answers 429 again, and is found).
+        self._recovery = 0.3 / min(w.limit for w in windows)
         self.scale = 1.0
         self.acquired = 0
         self.throttles = 0
@@ -162,11 +188,9 @@ class RateLimiter:
     def state(self, *, final: bool = False) -> LimiterState:
         """The budget left now (tokens per window, refilled up to this instant)."""
         now = self._clock.monotonic()
-        for bucket in self._buckets:
-            bucket.wait(now, self.scale)  # refills up to now
         return LimiterState(
             windows=self._labels(),
-            tokens=[round(b.tokens, 6) for b in self._buckets],
+            tokens=[float(b.available(now, self.scale)) for b in self._buckets],
             wall=self._clock.now().timestamp(),
             scale=self.scale,
             final=final,
@@ -177,9 +201,11 @@ class RateLimiter:
         """Start from the budget an earlier process left, so a restart does not burst.
 
         None (no earlier process recorded one) keeps the full bucket. A state saved at a
-        clean close is exact: its tokens plus the refill since. Otherwise the earlier process
-        may have kept spending until it died, at the latest `save_every_s` after its last
-        save: the bucket is taken as empty then, refilled since.
+        clean close is exact: its whole tokens plus the whole tokens refilled since (what had
+        refilled before the save towards the next token is not counted: the server may have
+        admitted a request just before). Otherwise the earlier process may have kept spending
+        until it died, at the latest `save_every_s` after its last save: the bucket is taken as
+        empty then, refilled since. The clock restarts now either way.
         """
         if state is None or state.windows != self._labels():
             return
@@ -187,13 +213,12 @@ class RateLimiter:
         now = self._clock.monotonic()
         self.scale = max(0.1, min(1.0, state.scale))
         for bucket, tokens in zip(self._buckets, state.tokens, strict=True):
-            window = bucket.window
-            rate = window.limit * self.scale * (1.0 - bucket.margin) / window.seconds
+            interval = bucket.interval(self.scale)
             if state.final:
-                start = tokens + elapsed * rate
+                start = math.floor(tokens) + math.floor(elapsed / interval)
             else:
-                start = max(0.0, elapsed - state.save_every_s) * rate
-            bucket.tokens = min(float(window.limit), max(0.0, start))
+                start = math.floor(max(0.0, elapsed - state.save_every_s) / interval)
+            bucket.tokens = min(bucket.capacity(self.scale), max(0, start))
             bucket.last = now
 
     def close(self) -> None:
@@ -218,31 +243,53 @@ class RateLimiter:
         held = self._hold_until - now
         return max([held, *(bucket.wait(now, self.scale) for bucket in self._buckets)])
 
-    async def acquire(self) -> None:
-        """Wait (in FIFO order with the other tasks) until one more request may be sent."""
+    async def acquire(self) -> bool:
+        """Wait (in FIFO order with the other tasks) until one more request may be sent.
+
+        Returns True when the request is let through at once from a bucket with tokens to
+        spare: such requests may queue at the server, so their answer is worth reporting
+        to `answered`.
+        """
         async with self._lock:
-            reported = False
+            reported = waited = False
             while (delay := self._wait(self._clock.monotonic())) > 0:
                 if delay >= self._long_wait_s and not reported:
                     self._report(delay, "rate limit budget spent; waiting for the window")
                     reported = True
+                waited = True
                 await self._sleep(max(delay, 1e-6))
             # Saved before the token is taken: a crash right after still leaves a state the
             # next process reads as "possibly spent until save_every_s later".
             self._maybe_save()
+            now = self._clock.monotonic()
             for bucket in self._buckets:
-                bucket.take()
+                bucket.take(now, self.scale)
             self.acquired += 1
-            # Additive recovery: back from one lowering (x0.8) after about two windows' worth.
+            # Additive recovery: back from one lowering (x0.8) after 2/3 of a window's worth.
             self.scale = min(1.0, self.scale + self._recovery)
+            return not waited
+
+    def answered(self, immediate: bool) -> None:
+        """A request let through came back (with anything but a 429).
+
+        `immediate` is what `acquire` returned for it. Such a request may have waited at the
+        server behind the others sent at once, and been admitted as late as now: once the
+        bucket is spent, the next token is counted from now rather than from its sending.
+        """
+        if not immediate:
+            return
+        now = self._clock.monotonic()
+        for bucket in self._buckets:
+            bucket.restart_if_spent(now, self.scale)
 
     def throttled(self, delay_s: float) -> None:
         """The server answered 429: lower the limits and hold every task back `delay_s`."""
         self.throttles += 1
         self.scale = max(0.1, self.scale * 0.8)
+        now = self._clock.monotonic()
         for bucket in self._buckets:
-            bucket.drain()  # the server's bucket is empty: so is ours
-        until = self._clock.monotonic() + max(0.0, delay_s)
+            bucket.drain(now)  # the server's bucket is empty: so is ours, from now
+        until = now + max(0.0, delay_s)
         if until > self._hold_until:
             self._hold_until = until
             if delay_s >= self._long_wait_s:

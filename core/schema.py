@@ -203,13 +203,33 @@ def field_body(field: FieldSpec, object_id: str, target_id: str = "") -> dict[st
 
 
 def _options_body(field: FieldSpec, have: FieldInfo) -> dict[str, Any]:
-    values = list(have.options) + [o.value for o in field.options if o.value not in have.options]
-    labels = {o.value: o.label for o in field.options}
+    """The options update adding the spec's missing options after the existing ones.
+
+    Every existing option goes back as the workspace has it (id, label, colour, position):
+    Twenty pairs options by id, and a stored value whose option id is missing is lost.
+
+    Raises:
+        FatalForRunError: the workspace's options came without ids (nothing is sent).
+    """
+    if len(have.option_details) != len(have.options) or not all(o.id for o in have.option_details):
+        raise FatalForRunError(
+            f"cannot add options to {have.name}: the workspace did not say which id each "
+            "existing option has, and sending them without would erase the values stored; "
+            "add the options in Settings → Data Model instead"
+        )
+    kept = [
+        {"id": o.id, "value": o.value, "label": o.label, "position": o.position}
+        | ({"color": o.color} if o.color else {})
+        for o in have.option_details
+    ]
+    known = {o.value for o in have.option_details} | set(have.options)
+    start = max((o.position for o in have.option_details), default=-1) + 1
+    added = [o for o in field.options if o.value not in known]
     return {
-        "options": [
-            {"value": v, "label": labels.get(v, v.capitalize()), "position": i,
-             "color": color_of(i)}
-            for i, v in enumerate(values)
+        "options": kept + [
+            {"value": o.value, "label": o.label, "position": start + i,
+             "color": color_of(start + i)}
+            for i, o in enumerate(added)
         ]
     }  # fmt: skip
 

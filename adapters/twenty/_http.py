@@ -228,15 +228,19 @@ class Http:
         """
         throttled = failures = 0
         while True:
-            await self._gate.acquire()
+            immediate = await self._gate.acquire()
             self.requests += 1
             try:
                 response = await self._client.request(method, path, params=params, json=json)
             except httpx.TimeoutException as error:
+                self._gate.answered(immediate)
                 reason = f"timeout ({type(error).__name__})"
             except httpx.TransportError as error:
+                self._gate.answered(immediate)
                 reason = f"connection error ({type(error).__name__})"
             else:
+                if response.status_code != 429:
+                    self._gate.answered(immediate)
                 if response.status_code < 300:
                     return response.json() if response.content else None
                 if response.status_code == 429:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.twenty._http import Http
-from core.ports.destination import FieldInfo, ObjectInfo
+from core.ports.destination import FieldInfo, ObjectInfo, OptionInfo
 
 _PAGE = 200
 
@@ -42,6 +42,20 @@ def parse_field(field: Mapping[str, Any]) -> FieldInfo:
         is_nullable=field.get("isNullable") is not False,
         options=tuple(str(o["value"]) for o in options if isinstance(o, Mapping)),
         relation_target=_relation_target(field),
+        option_details=tuple(
+            _parse_option(o, i) for i, o in enumerate(options) if isinstance(o, Mapping)
+        ),
+    )
+
+
+def _parse_option(option: Mapping[str, Any], index: int) -> OptionInfo:
+    position = option.get("position")
+    return OptionInfo(
+        id=str(option.get("id") or ""),
+        value=str(option["value"]),
+        label=str(option.get("label") or option["value"]),
+        color=str(option.get("color") or ""),
+        position=position if isinstance(position, int) else index,
     )
 
 

@@ -21,7 +21,7 @@ class SandboxConfigError(ConfigError):
 
 @dataclass(frozen=True)
 class RateWindow:
-    """One token bucket: `limit` requests per `window_ms` milliseconds, refilled continuously."""
+    """One token bucket: `limit` requests per `window_ms` ms, refilled a whole token at a time."""
 
     limit: int
     window_ms: int
@@ -35,7 +35,8 @@ class SandboxConfig:
         db_path: the SQLite file (None: a private in-memory database, lost on exit).
         api_key: the Bearer token accepted (None: a random one is generated at start).
         api_key_name: the key's display name, injected as `createdBy.name`.
-        rate_windows: token buckets applied to every data request (empty: no throttling).
+        rate_windows: the workspace's token buckets, spent in order by every data request
+            whose object is found (empty: no throttling).
         rate_limit_headers: answer 429 in the v2 style (headers, `RATE_LIMITED`).
         batch_max: records allowed per batch create (Twenty's code: 200).
         mutation_max: records one update- or destroy-many may touch (Twenty's code: 200;

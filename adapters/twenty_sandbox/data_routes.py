@@ -45,6 +45,27 @@ def _invalid_path(path: str) -> ApiProblem:
     )
 
 
+def _admit(request: Request) -> None:
+    """Spend the request's token now that its object is known (see `gate.Gate.admit`)."""
+    admit = request.scope.get("sandbox", {}).get("admit")
+    if admit is not None:
+        admit()
+
+
+async def _parse_early(request: Request) -> None:
+    """Refuse bad JSON, `depth` or `limit` before the object lookup, as Twenty does.
+
+    Twenty's body parser and its REST handlers' parameter parsing run before the object
+    lookup and the throttle, so such a request spends no token.
+    """
+    if request.method in ("POST", "PATCH", "PUT"):
+        await _body(request)
+    params = request.query_params
+    parse_depth(params.get("depth"))
+    if request.method == "GET":
+        parse_limit(params.get("limit"))
+
+
 def find_object(schema: Schema, name: str) -> ObjectMeta:
     """The active object whose plural is `name`.
 
@@ -71,10 +92,13 @@ async def handle_data(state: DataState, request: Request) -> Response:
     method = request.method
     if not segments or len(segments) > 3:
         raise _invalid_path(raw_path)
+    await _parse_early(request)
     if segments[0] == "batch":
         if len(segments) != 2 or method != "POST":
             raise _invalid_path(raw_path)
-        return await _create(state, request, find_object(state.schema(), segments[1]), batch=True)
+        obj = find_object(state.schema(), segments[1])
+        _admit(request)
+        return await _create(state, request, obj, batch=True)
     if segments[0] == "restore" and method == "PATCH" and len(segments) in (2, 3):
         # The 1.x prefix form the official 1.18 client calls; see docs/sandbox.md.
         return await _restore(state, request, segments[1], segments[2:])
@@ -83,6 +107,7 @@ async def handle_data(state: DataState, request: Request) -> Response:
     if len(segments) == 3:
         raise _invalid_path(raw_path)
     obj = find_object(state.schema(), segments[0])
+    _admit(request)
     if len(segments) == 2 and segments[1] in _NOT_EMULATED:
         raise ApiProblem(501, f"'{segments[1]}' is not emulated by the Ferry sandbox")
     record_id = _record_id(segments[1]) if len(segments) == 2 else None
@@ -175,6 +200,7 @@ async def _create(state: DataState, request: Request, obj: ObjectMeta, *, batch:
 
 async def _restore(state: DataState, request: Request, plural: str, rest: list[str]) -> Response:
     obj = find_object(state.schema(), plural)
+    _admit(request)
     if rest:
         record = mutations.restore_one(state.records, obj, _record_id(rest[0]))
         return _wrote(request, "restore", obj, record, many=False)

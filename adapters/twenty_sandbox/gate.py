@@ -1,5 +1,13 @@
 """The ASGI layer in front of Twenty's routes: auth, rate limits, injected faults, counters.
 
+Twenty throttles a data request only once its object is known (the REST handler looks the
+object up, then the query runner's `execute` throttles before validating anything else), so an
+unknown object, a metadata request or a request refused before the lookup spends no token.
+The gate therefore authenticates every `/rest` request here and hands the data routes an
+`admit` callable (in `scope["sandbox"]`) that they call right after the object lookup: it
+takes the token (one workspace, so one set of buckets whatever the key) and then rolls the
+503 fault dice.
+
 Faults are seeded so a failing run can be replayed. `drop_after_commit` lets the write commit
 and then aborts the TCP connection before any byte of the answer is sent: the client sees a
 dropped connection (httpx `RemoteProtocolError`), the very case where a naive retry would
@@ -24,6 +32,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
+# The sandbox serves one workspace; Twenty keys its API-key buckets by workspace id.
+WORKSPACE_ID = "sandbox-workspace"
 
 
 @dataclass
@@ -78,32 +88,38 @@ class Gate:
             method = str(scope.get("method", ""))
             self._stats.by_method[method] = self._stats.by_method.get(method, 0) + 1
             try:
-                await self._admit(scope, path)
+                await self._authenticate_and_delay(scope)
             except ApiProblem as problem:
                 self._count(problem.status)
                 response = json_response(problem.body, problem.status, problem.headers)
                 await response(scope, receive, send)
                 return
+            marker["admit"] = self.admit
             await self.app(scope, receive, self._guarded(send, marker))
             return
         await self.app(scope, receive, send)
 
-    async def _admit(self, scope: Scope, path: str) -> None:
-        key = self._authenticate(scope)
-        is_data = not path.startswith(("/rest/metadata", "/rest/open-api"))
-        if is_data:
-            try:
-                self._limiter.take(key, "sandbox-api-key")
-            except ApiProblem:
-                self._stats.throttled += 1
-                raise
+    async def _authenticate_and_delay(self, scope: Scope) -> None:
+        self._authenticate(scope)
         if self._config.latency_ms:
             await asyncio.sleep(self._config.latency_ms / 1000)
-        if is_data and self._config.fail_rate and self._dice.random() < self._config.fail_rate:
+
+    def admit(self) -> None:
+        """Throttle a data request whose object was found, then maybe inject a 503.
+
+        Raises:
+            ApiProblem: 429 when the workspace's budget is spent; 503 when the dice say so.
+        """
+        try:
+            self._limiter.take(WORKSPACE_ID, "sandbox-api-key")
+        except ApiProblem:
+            self._stats.throttled += 1
+            raise
+        if self._config.fail_rate and self._dice.random() < self._config.fail_rate:
             self._stats.injected_failures += 1
             raise ApiProblem(503, "Service temporarily unavailable (injected by the sandbox)")
 
-    def _authenticate(self, scope: Scope) -> str:
+    def _authenticate(self, scope: Scope) -> None:
         raw: bytes = dict(scope.get("headers") or []).get(b"authorization", b"")
         header = raw.decode("latin-1")
         scheme, _, token = header.partition(" ")
@@ -113,7 +129,6 @@ class Gate:
         if scheme.lower() != "bearer" or token.strip() != self._api_key:
             self._stats.unauthenticated += 1
             raise ApiProblem(401, "Token invalid.", error="UNAUTHENTICATED")
-        return token.strip()
 
     def _count(self, status: int) -> None:
         key = str(status)

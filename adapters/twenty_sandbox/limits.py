@@ -1,8 +1,15 @@
-"""Per-API-key token buckets answering 429 in Twenty's two styles (reference §7).
+"""Twenty's API throttle: token buckets per workspace, answering 429 in Twenty's two styles.
 
-Refill follows Twenty's throttler: `tokens = min(limit, tokens + floor(elapsed × limit / window))`,
-each request takes one token whatever its batch size. By default a throttled request gets
-Twenty's legacy answer (no headers, `Limit reached (N tokens per M ms)`); with
+Refill follows `ThrottlerService.tokenBucketThrottleOrThrow` (twenty-server,
+`engine/core-modules/throttler/throttler.service.ts`): a request at `now` sees
+`min(limit, tokens + floor((now - lastRefillAt) × limit / window))` tokens; when one is there it
+is taken and the bucket is stored as `{tokens: available - 1, lastRefillAt: now}`. Every
+admitted request therefore resets the refill clock and the fraction of a token that had
+refilled is lost; a refused request changes nothing. The windows are checked one after the
+other (`common-base-query-runner.service.ts`, `throttleApiKeyQueryExecution`: the short window,
+then the long one), so a request refused by a later window has already spent a token of the
+earlier ones. Each request takes one token whatever its batch size. By default a throttled
+request gets Twenty's legacy answer (no headers, `Limit reached (N tokens per M ms)`); with
 `rate_limit_headers` it gets the usage-limit (v2) answer with `Retry-After` and `X-RateLimit-*`.
 """
 
@@ -21,26 +28,30 @@ from adapters.twenty_sandbox.problems import ApiProblem
 class _Bucket:
     window: RateWindow
     tokens: int
-    refilled_at_ms: float
+    last_refill_ms: float
 
-    def refill(self, now_ms: float) -> None:
+    def available(self, now_ms: float) -> int:
+        """Tokens a request at `now_ms` finds (Twenty's `getAvailableTokensCount`)."""
         per_ms = self.window.limit / self.window.window_ms
-        gained = math.floor((now_ms - self.refilled_at_ms) * per_ms)
-        if gained > 0:
-            self.tokens = min(self.window.limit, self.tokens + gained)
-            self.refilled_at_ms = (
-                now_ms
-                if self.tokens == self.window.limit
-                else self.refilled_at_ms + gained / per_ms
-            )
+        refill = math.floor((now_ms - self.last_refill_ms) * per_ms)
+        return min(self.tokens + refill, self.window.limit)
 
-    def wait_ms(self) -> float:
-        """Milliseconds until one token is back."""
-        return self.window.window_ms / self.window.limit
+    def take(self, now_ms: float) -> bool:
+        """Spend one token and restart the refill clock; False (nothing changed) when empty."""
+        available = self.available(now_ms)
+        if available < 1:
+            return False
+        self.tokens, self.last_refill_ms = available - 1, now_ms
+        return True
+
+    def wait_ms(self, now_ms: float) -> float:
+        """Milliseconds until a whole token has refilled since the last admitted request."""
+        interval = self.window.window_ms / self.window.limit
+        return max(0.0, self.last_refill_ms + interval - now_ms)
 
 
 class RateLimiter:
-    """Token buckets keyed by API key; `take` raises the 429 Twenty would send."""
+    """Token buckets keyed by workspace; `take` raises the 429 Twenty would send."""
 
     def __init__(
         self,
@@ -56,25 +67,24 @@ class RateLimiter:
         self._wall_s = wall_s
         self._buckets: dict[str, list[_Bucket]] = {}
 
-    def take(self, key: str, spender_id: str) -> None:
-        """Spend one token from every window of the key.
+    def take(self, workspace: str, spender_id: str) -> None:
+        """Spend one token from each window of the workspace, in order, as Twenty does.
 
         Raises:
-            ApiProblem: 429 when a window is empty (no token is spent then).
+            ApiProblem: 429 from the first window that is empty (the windows before it have
+                spent their token; it and the ones after are unchanged).
         """
         if not self._windows:
             return
         now = self._now_ms()
-        buckets = self._buckets.setdefault(key, [_Bucket(w, w.limit, now) for w in self._windows])
+        buckets = self._buckets.setdefault(
+            workspace, [_Bucket(w, w.limit, now) for w in self._windows]
+        )
         for bucket in buckets:
-            bucket.refill(now)
-        empty = next((b for b in buckets if b.tokens < 1), None)
-        if empty is not None:
-            raise self._throttled(empty, spender_id)
-        for bucket in buckets:
-            bucket.tokens -= 1
+            if not bucket.take(now):
+                raise self._throttled(bucket, spender_id, now)
 
-    def _throttled(self, bucket: _Bucket, spender_id: str) -> ApiProblem:
+    def _throttled(self, bucket: _Bucket, spender_id: str, now_ms: float) -> ApiProblem:
         window = bucket.window
         if not self._v2_style:
             return ApiProblem(
@@ -82,7 +92,7 @@ class RateLimiter:
                 f"Limit reached ({window.limit} tokens per {window.window_ms} ms)",
                 error="HttpException",
             )
-        retry_after = max(1, math.ceil(bucket.wait_ms() / 1000))
+        retry_after = max(1, math.ceil(bucket.wait_ms(now_ms) / 1000))
         seconds = max(1, round(window.window_ms / 1000))
         return ApiProblem(
             429,

@@ -22,6 +22,7 @@ from adapters.twenty_sandbox.naming import (
     check_options,
     check_select_default,
 )
+from adapters.twenty_sandbox.option_values import migrate_values
 from adapters.twenty_sandbox.problems import bad_request, not_found
 from adapters.twenty_sandbox.schema import (
     FieldMeta,
@@ -306,6 +307,8 @@ def update_field(state: MetadataState, field_id: str, body: Any) -> FieldMeta:
         changes["is_unique"] = bool(data["isUnique"])
     updated = msgspec.structs.replace(field, **changes, updated_at=now_text(state))
     with state.storage.transaction():
+        if "options" in changes and field.type in ("SELECT", "MULTI_SELECT"):
+            migrate_values(state.storage, field, changes["options"], updated.default_value)
         state.storage.save_field(updated)
         if updated.is_unique != field.is_unique:
             state.reload_schema()

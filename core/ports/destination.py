@@ -26,6 +26,7 @@ __all__ = [
     "Member",
     "MetadataStore",
     "ObjectInfo",
+    "OptionInfo",
     "RateLimitedError",
     "RecordNotFoundError",
     "RecordRejectedError",
@@ -164,6 +165,21 @@ class Member(msgspec.Struct, frozen=True):
     last_name: str = ""
 
 
+class OptionInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """A SELECT / MULTI_SELECT option as the destination stores it.
+
+    Twenty pairs the options of an update with the stored ones by `id`: an option sent back
+    without its id is a new one, and stored values of an option whose id is not sent back are
+    lost. So an update must resend every existing option as it is, id included.
+    """
+
+    id: str
+    value: str
+    label: str
+    color: str = ""
+    position: int = 0
+
+
 class FieldInfo(msgspec.Struct, frozen=True, kw_only=True):
     """A field as the destination's data model reports it."""
 
@@ -176,6 +192,8 @@ class FieldInfo(msgspec.Struct, frozen=True, kw_only=True):
     is_nullable: bool = True
     options: tuple[str, ...] = ()
     relation_target: str | None = None
+    # The options in full (id, label, colour, position), in the order the destination gave.
+    option_details: tuple[OptionInfo, ...] = ()
 
 
 class ObjectInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -199,8 +217,12 @@ class ObjectInfo(msgspec.Struct, frozen=True, kw_only=True):
 class RequestGate(Protocol):
     """Admission control shared by every request (the rate limiter implements it)."""
 
-    async def acquire(self) -> None:
-        """Wait until one more request may be sent."""
+    async def acquire(self) -> bool:
+        """Wait until one more request may be sent; True when let through without waiting."""
+        ...
+
+    def answered(self, immediate: bool) -> None:
+        """A request came back with anything but 429; `immediate` is what `acquire` returned."""
         ...
 
     def throttled(self, delay_s: float) -> None:

@@ -7,6 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.twenty_sandbox.config import RateWindow
+from adapters.twenty_sandbox.limits import RateLimiter as TwentyThrottle
+from adapters.twenty_sandbox.problems import ApiProblem
 from core.errors import ConfigError
 from core.rate_limit import LimiterState, PauseNotice, RateLimiter, Window, parse_windows
 from tests.destination.conftest import FakeClock
@@ -146,6 +149,7 @@ def _limiter(clock: FakeClock, saved: list[LimiterState] | None = None) -> RateL
         clock=clock,
         sleep=clock.sleep,
         margin=0.0,
+        jitter_s=0.0,
         on_state=None if saved is None else saved.append,
         save_every_s=5.0,
     )
@@ -197,3 +201,84 @@ def test_a_throttled_scale_carries_over(fake_clock: FakeClock) -> None:
     second = _limiter(fake_clock)
     second.resume(saved[-1])
     assert second.scale == pytest.approx(0.8)
+
+
+# --- against Twenty's floor-and-reset throttle (the sandbox's model of it) -----------------
+
+
+def _refused_by_twenty(arrivals: list[float], windows: tuple[Window, ...]) -> int:
+    """How many of these arrival times the sandbox's copy of Twenty's throttle refuses."""
+    now = [0.0]
+    server = TwentyThrottle(
+        tuple(RateWindow(w.limit, round(w.seconds * 1000)) for w in windows),
+        v2_style=False,
+        monotonic_ms=lambda: now[0],
+    )
+    refused = 0
+    for arrival in sorted(arrivals):
+        now[0] = arrival * 1000.0
+        try:
+            server.take("workspace", "ferry")
+        except ApiProblem:
+            refused += 1
+    return refused
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    limits=st.lists(st.tuples(st.integers(1, 12), st.integers(1, 30)), min_size=1, max_size=2),
+    gaps=st.lists(st.floats(0.0, 3.0), min_size=1, max_size=120),
+    delays=st.lists(st.floats(0.0, 1.0), min_size=120, max_size=120),
+)
+def test_requests_arriving_within_the_jitter_allowance_are_never_refused(
+    limits: list[tuple[int, int]], gaps: list[float], delays: list[float]
+) -> None:
+    clock = FakeClock()
+    windows = tuple(Window(n, float(s)) for n, s in limits)
+    jitter_s = 0.05
+    limiter = RateLimiter(windows, clock=clock, sleep=clock.sleep, jitter_s=jitter_s)
+    sent = _acquire_times(limiter, clock, gaps)
+    arrivals = [t + d * jitter_s for t, d in zip(sent, delays, strict=False)]
+    assert _refused_by_twenty(arrivals, windows) == 0
+
+
+def test_a_partial_token_is_not_spent_as_a_whole_one(fake_clock: FakeClock) -> None:
+    # 2 tokens per 2 s; the caller comes back after 1.5 intervals, then right away.
+    limiter = RateLimiter((Window(2, 2.0),), clock=fake_clock, sleep=fake_clock.sleep)
+    sent = _acquire_times(limiter, fake_clock, [0.0, 0.0, 1.5, 0.0])
+    assert sent[2] == pytest.approx(1.5)
+    # Twenty restarted its clock at 1.5 s: the half interval before it is gone.
+    assert sent[3] >= 2.5
+    assert _refused_by_twenty(sent, (Window(2, 2.0),)) == 0
+
+
+def test_the_pace_spends_the_budget_with_a_small_allowance(fake_clock: FakeClock) -> None:
+    limiter = RateLimiter((Window(100, 60.0),), clock=fake_clock, sleep=fake_clock.sleep)
+    sent = _acquire_times(limiter, fake_clock, [0.0] * 600)
+    steady = (sent[-1] - sent[100]) / (len(sent) - 101)
+    # 0.6 s per token, counted as 0.6 x 1.005 + 0.01 s.
+    assert steady == pytest.approx(0.613, abs=1e-6)
+    assert _refused_by_twenty(sent, (Window(100, 60.0),)) == 0
+
+
+def test_an_early_request_answered_late_restarts_the_count_once_spent(
+    fake_clock: FakeClock,
+) -> None:
+    limiter = RateLimiter(
+        (Window(3, 3.0),), clock=fake_clock, sleep=fake_clock.sleep, margin=0.0, jitter_s=0.0
+    )
+    granted: list[bool] = []
+
+    async def main() -> None:
+        for _ in range(3):
+            granted.append(await limiter.acquire())
+        fake_clock.t = 0.2
+        limiter.answered(granted[0])  # answered while the bucket is spent
+        fake_clock.t = 0.5
+        limiter.answered(granted[2])  # the last of the burst, admitted as late as 0.5 s
+        granted.append(await limiter.acquire())
+
+    anyio.run(main)
+    assert granted == [True, True, True, False]
+    # One interval (1 s) after the last answer, not after the sending at 0 s.
+    assert fake_clock.t == pytest.approx(1.5)

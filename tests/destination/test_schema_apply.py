@@ -90,3 +90,34 @@ def test_a_field_of_another_type_stops_apply_before_any_change(
 
     before, after = _run(make_client(target), body)
     assert before == after
+
+
+def test_adding_options_keeps_the_existing_ones_and_the_values_stored(
+    faulty: Callable[..., Target],
+) -> None:
+    target = faulty()
+    spec = default_spec()
+
+    async def body(client: TwentyClient) -> Any:
+        person = next(o for o in await client.list_objects() if o.name_singular == "person")
+        gender = await client.create_field(
+            {"objectMetadataId": person.id, "type": "SELECT", "name": "gender",
+             "label": "Gender", "options": [
+                 {"value": "FEMALE", "label": "Woman", "position": 0, "color": "red"},
+                 {"value": "MALE", "label": "Man", "position": 1, "color": "green"},
+             ]}
+        )  # fmt: skip
+        created = await client.create_one("people", {"gender": "FEMALE"})
+        await apply(spec, client)
+        after = next(o for o in await client.list_objects() if o.name_singular == "person")
+        found = await client.find_by_ids("people", [str(created["id"])])
+        return gender, after.field("gender"), found[0] if found else None
+
+    before, after, record = _run(make_client(target), body)
+    assert record is not None and record["gender"] == "FEMALE"
+    assert after is not None
+    assert after.option_details[:2] == before.option_details  # ids, labels, colours kept
+    assert [(o.value, o.position) for o in after.option_details[2:]] == [
+        ("UNKNOWN", 2),
+        ("OTHER", 3),
+    ]

@@ -139,3 +139,28 @@ def test_members_are_listed(faulty: Callable[..., Target], tmp_path: Any) -> Non
     target = faulty(members_csv=csv)
     members = _run(make_client(target), lambda c: c.list_members())
     assert [m.email.lower() for m in members if m.email] == ["a.okafor@brightsmiles.example"]
+
+
+def test_paced_requests_pass_twentys_throttle_whatever_the_callers_gaps(
+    faulty: Callable[..., Target],
+) -> None:
+    # The sandbox's throttle restarts its refill at every admitted request (Twenty's):
+    # callers that pause 1.5 intervals and then send in a hurry must still draw no 429.
+    target = faulty(rate_windows=(RateWindow(3, 900),))
+    limiter = RateLimiter(parse_windows("3/900ms"), jitter_s=0.05)
+    people = _people(12)
+
+    async def body(client: TwentyClient) -> None:
+        async def one(person: dict[str, Any]) -> None:
+            await client.create_one("people", person)
+
+        for start in range(0, len(people), 3):
+            async with anyio.create_task_group() as group:
+                for person in people[start : start + 3]:
+                    group.start_soon(one, person)
+            await anyio.sleep(0.45)  # 1.5 intervals of 300 ms
+
+    client = make_client(target, limiter)
+    _run(client, body)
+    assert client.throttled_answers == 0
+    assert limiter.throttles == 0

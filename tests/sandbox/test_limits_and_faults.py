@@ -178,3 +178,41 @@ def test_stats_count_requests_and_can_be_reset(twenty_sandbox: SandboxHandle) ->
     assert stats["byStatus"] == {"200": 1, "400": 1}
     httpx.post(f"{twenty_sandbox.base_url}/_sandbox/stats/reset")
     assert httpx.get(f"{twenty_sandbox.base_url}/_sandbox/stats").json()["requests"] == 0
+
+
+def test_an_admitted_request_restarts_the_refill_clock() -> None:
+    now = [0.0]
+    limiter = RateLimiter(
+        (RateWindow(limit=5, window_ms=1000),), v2_style=False, monotonic_ms=lambda: now[0]
+    )
+    for _ in range(5):
+        limiter.take("workspace", "spender")
+    now[0] = 300.0  # 1.5 tokens: one taken, the half lost with the reset
+    limiter.take("workspace", "spender")
+    now[0] = 440.0  # 0.7 token since the reset (1.2 had the half been kept)
+    with pytest.raises(ApiProblem):
+        limiter.take("workspace", "spender")
+    now[0] = 500.0  # a whole interval after the last admitted request
+    limiter.take("workspace", "spender")
+
+
+def test_windows_are_spent_in_order_so_a_later_refusal_still_costs_the_earlier_token() -> None:
+    limiter = RateLimiter(
+        (RateWindow(limit=5, window_ms=1000), RateWindow(limit=3, window_ms=60_000)),
+        v2_style=False,
+        monotonic_ms=lambda: 0.0,
+    )
+    for _ in range(3):
+        limiter.take("workspace", "spender")
+    messages = []
+    for _ in range(3):
+        with pytest.raises(ApiProblem) as refused:
+            limiter.take("workspace", "spender")
+        messages.append(refused.value.body["messages"][0])
+    # Twenty throttles the short window, then the long one: the two refusals by the long
+    # window each took a short-window token, so the third is refused by the short one.
+    assert messages == [
+        "Limit reached (3 tokens per 60000 ms)",
+        "Limit reached (3 tokens per 60000 ms)",
+        "Limit reached (5 tokens per 1000 ms)",
+    ]
