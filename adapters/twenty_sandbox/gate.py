@@ -19,6 +19,8 @@ from adapters.twenty_sandbox.data_routes import json_response
 from adapters.twenty_sandbox.limits import RateLimiter
 from adapters.twenty_sandbox.problems import ApiProblem
 
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -102,6 +104,11 @@ class Gate:
         if is_data and self._config.fail_rate and self._dice.random() < self._config.fail_rate:
             self._stats.injected_failures += 1
             raise ApiProblem(503, "Service temporarily unavailable (injected by the sandbox)")
+        is_write = str(scope.get("method", "GET")) in WRITE_METHODS
+        chance = self._config.fail_writes if is_data and is_write else 0.0
+        if chance and self._dice.random() < chance:
+            self._stats.injected_failures += 1
+            raise ApiProblem(500, "Internal server error (injected by the sandbox)")
 
     def _authenticate(self, scope: Scope) -> str:
         raw: bytes = dict(scope.get("headers") or []).get(b"authorization", b"")
