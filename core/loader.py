@@ -20,7 +20,7 @@ limiter inside the client. Events are appended from the event loop's thread only
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import groupby
 from typing import Any, Literal
 
@@ -202,9 +202,30 @@ class Loader:
         ]
         self.record_many(loaded)
         self.summary.created += len(loaded)
-        for destination_id, error in outcome.rejected.items():
-            await self._refused(by_id[destination_id], error)
+        refused = outcome.rejected
+        ours = await self._already_ours(items[0].object_plural, refused)
+        for destination_id, error in refused.items():
+            if destination_id not in ours:
+                await self._refused(by_id[destination_id], error)
+        found = [i for i in items if i.destination_id in ours]
+        self.record_many(
+            [(i.stream_id, _loaded(i.destination_id, True, ours[i.destination_id])) for i in found]
+        )
+        self.summary.reconciled += len(found)
+        self.summary.created += len(found)
         return []
+
+    async def _already_ours(
+        self, object_plural: str, refused: Mapping[str, RecordRejectedError]
+    ) -> dict[str, str]:
+        """Of the creates refused as duplicates, those whose own id is already in Twenty (a
+        store rebuilt after a loss, with the namespace ferry.toml kept): our id is derived
+        from the source key, so that record is this one, created before. id -> updatedAt."""
+        dup_ids = [d for d, error in refused.items() if isinstance(error, DuplicateRecordError)]
+        if not dup_ids:
+            return {}
+        found = await self._destination.find_by_ids(object_plural, dup_ids)
+        return {str(r["id"]): stamp_of(r) for r in found if str(r.get("id")) in set(dup_ids)}
 
     async def _reconcile(self, items: list[LoadItem]) -> list[LoadItem]:
         """Look items up by id: record the present ones as loaded, return the missing."""
