@@ -137,7 +137,8 @@ class RunFinished(Event, frozen=True, kw_only=True):
     Fields:
         outcome: `completed`, `interrupted`, `failed` or `timed_out`.
         counts: records per final state reached in this run.
-        message: for `failed`, what went wrong (no patient values).
+        message: for `failed`, what went wrong (no patient values): the error's name, or
+            why a run that reached its end has not done the work, one reason a line.
     """
 
     outcome: Literal["completed", "interrupted", "failed", "timed_out"]
