@@ -15,7 +15,7 @@ from pathlib import Path
 
 import msgspec
 
-from core.errors import WorkdirBusyError
+from core.errors import ConfigError, WorkdirBusyError
 
 LOCK_NAME = "ferry.lock"
 
@@ -54,9 +54,15 @@ def hold_workdir(workdir: Path, command: str, started_at: str) -> Iterator[RunLo
 
     Raises:
         WorkdirBusyError: another process holds it (the message says which run).
+        ConfigError: the lock file cannot be made (a read-only work directory).
     """
     path = workdir / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:
+        raise ConfigError(
+            f"cannot write {path} ({error.strerror}); make the work directory writable"
+        ) from error
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-IN_TWENTY = ("loaded", "verified")
+IN_TWENTY = ("loaded", "verified", "verify_failed")
 
 
 def shortfalls(

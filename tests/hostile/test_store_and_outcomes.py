@@ -490,3 +490,14 @@ def test_a_store_lost_and_rebuilt_creates_nothing_twice(
             "SELECT COUNT(*) FROM record_state WHERE state IN ('validated', 'load_failed')"
         ).fetchone()[0]
     assert left == 0  # every record found in Twenty by its id, none left failed
+
+
+@pytest.mark.parametrize("command", ["run", "status"])
+def test_a_read_only_work_directory_is_one_line(public_dir: Path, command: str) -> None:
+    workdir = public_dir / "wd"
+    invoke(workdir, "init", "--source", str(FIXTURES / "small_utf8"))
+    workdir.chmod(0o555)
+    done = as_unprivileged(workdir, *COMMANDS[command])
+    assert done.returncode == 1, done.stderr
+    assert_one_line_error(done.stderr, str(workdir))
+    assert "read-only" in done.stderr or "cannot write" in done.stderr
