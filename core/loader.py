@@ -85,6 +85,7 @@ class LoadSettings(msgspec.Struct, frozen=True, kw_only=True):
     max_in_flight: int = 4
     on_conflict: ConflictPolicy = "link"
     max_rounds: int = 6
+    look_first: bool = False  # look records up by id before creating (a rebuilt store)
 
 
 class LoadSummary(msgspec.Struct, kw_only=True):
@@ -163,9 +164,19 @@ class Loader:
             pending = [i for i in batch if not i.in_doubt]
             if doubtful:
                 pending += await self._reconcile(doubtful)
+            if self._settings.look_first and pending:
+                pending = await self._look_first(pending)
             await self._send_rounds(pending)
         finally:
             limiter.release_on_behalf_of(token)
+
+    async def _look_first(self, items: list[LoadItem]) -> list[LoadItem]:
+        """Records of a rebuilt store may be in Twenty already under their ids: one read per
+        batch finds them (recorded loaded, reconciled), instead of a refused create bisected
+        down to single records. Returns the items still to create."""
+        batch_id = str(uuid.uuid4())
+        self.record_many([(i.stream_id, _requested(i, batch_id)) for i in items])
+        return await self._reconcile(items)
 
     async def _send_rounds(self, pending: list[LoadItem]) -> None:
         rounds = 0

@@ -33,6 +33,7 @@ class Workspace(msgspec.Struct, frozen=True):
     config: WorkspaceConfig
     store: EventStore
     namespace: uuid.UUID
+    rebuilt: bool = False  # the store was made again with the namespace ferry.toml kept
 
     @property
     def reports(self) -> Path:
@@ -99,7 +100,10 @@ def init_workspace(
     if namespace is None:
         namespace = uuid.UUID(kept) if kept else uuid.uuid4()
         event = MigrationInitialized(
-            namespace=str(namespace), source=config.source, ferry_version=ferry_version
+            namespace=str(namespace),
+            source=config.source,
+            ferry_version=ferry_version,
+            kept_namespace=bool(kept),
         )
         store.append([NewEvent("migration", event, expected_version=0)])
     elif kept and uuid.UUID(kept) != namespace:
@@ -111,7 +115,7 @@ def init_workspace(
     except OSError as error:
         store.close()
         raise ConfigError(f"cannot write {workdir / CONFIG_NAME} ({error.strerror})") from error
-    return Workspace(workdir, config, store, namespace)
+    return Workspace(workdir, config, store, namespace, _is_rebuilt(store))
 
 
 def _open_new_store(path: Path, now: Callable[[], datetime] | None) -> EventStore:
@@ -171,7 +175,14 @@ def open_workspace(workdir: Path, config: WorkspaceConfig | None = None) -> Work
     if config.namespace and uuid.UUID(config.namespace) != namespace:
         store.close()
         raise ConfigError(_mismatch(workdir, config.namespace, namespace))
-    return Workspace(workdir, config, store, namespace)
+    return Workspace(workdir, config, store, namespace, _is_rebuilt(store))
+
+
+def _is_rebuilt(store: EventStore) -> bool:
+    for stored in store.read("stream_id = 'migration' AND type = 'MigrationInitialized'", limit=1):
+        assert isinstance(stored.event, MigrationInitialized)
+        return stored.event.kept_namespace
+    return False
 
 
 def _namespace(store: EventStore) -> uuid.UUID | None:

@@ -308,7 +308,12 @@ class Run:
         for entity in entities:
             if self._stopped():
                 return
-            loader = Loader(self._ws.store, self._destination, settings)
+            look_first = self._ws.rebuilt and not _any_in_twenty(self._ws.store.connection, entity)
+            loader = Loader(
+                self._ws.store,
+                self._destination,
+                msgspec.structs.replace(settings, look_first=look_first),
+            )
             self._progress.stage(entity, stage, count_pending(self._ws.store.connection, entity))
             summary = await loader.load(self._items(entity, request, stage))
             self.result.load[entity] = _added(self.result.load.get(entity), summary)
@@ -362,6 +367,16 @@ def rolled_back_owners(conn: sqlite3.Connection) -> frozenset[str]:
         )
         owners.update(stream_id.partition(":")[2] for (stream_id,) in rows)
     return frozenset(owners)
+
+
+def _any_in_twenty(conn: sqlite3.Connection, entity: str) -> bool:
+    """Whether the store knows of any record of `entity` in Twenty (a rebuilt store looks
+    records up before creating them only until it does)."""
+    row = conn.execute(
+        "SELECT 1 FROM record_state WHERE entity = ? AND state IN ('loaded', 'verified') LIMIT 1",
+        (entity,),
+    ).fetchone()
+    return row is not None
 
 
 def _added(before: LoadSummary | None, more: LoadSummary) -> LoadSummary:

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -482,8 +483,12 @@ def test_a_store_lost_and_rebuilt_creates_nothing_twice(
     invoke(workdir, "init", "--source", str(export), "--twenty-url", url, "--api-key-env", KEY_ENV)
     invoke(workdir, "map", "confirm", "--user", "tester")
     invoke(workdir, "schema", "apply", "--no-probe")
+    httpx.post(f"{url}/_sandbox/stats/reset").raise_for_status()
     output = invoke(workdir, "run", "--without-sample-approval")
     assert "completed" in output
+    stats = httpx.get(f"{url}/_sandbox/stats").json()
+    # Every record was found by its id with one read per batch: not one create was sent.
+    assert stats["byMethod"].get("POST", 0) == 0, stats
     assert counts(twenty_sandbox.rest_url, twenty_sandbox.api_key) == before
     with sqlite3.connect(workdir / "ferry.db") as conn:
         left = conn.execute(
