@@ -50,7 +50,47 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _FerryGroup(click.Group):
+    """The command group; SQLite's own errors on the store become Ferry's, naming the file.
+
+    A command that fails inside a task group raises an exception group: the error Ferry
+    raised on purpose is taken out of it, so `main` prints one line instead of a traceback.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BaseExceptionGroup as group:
+            leaf = _plain_error(group)
+            if leaf is None:
+                raise
+            raise _translated(ctx, leaf) from group
+        except sqlite3.DatabaseError as error:
+            raise _translated(ctx, error) from error
+
+
+def _plain_error(group: BaseExceptionGroup[Any]) -> BaseException | None:
+    """The first error of a group that Ferry can say in one line (None: none is)."""
+    for error in group.exceptions:
+        if isinstance(error, BaseExceptionGroup):
+            found = _plain_error(error)
+            if found is not None:
+                return found
+        elif isinstance(error, FerryError | EventStoreError | sqlite3.DatabaseError):
+            return error
+    return None
+
+
+def _translated(ctx: click.Context, error: BaseException) -> BaseException:
+    if isinstance(error, sqlite3.DatabaseError):
+        from events.errors import store_error
+
+        where = ctx.obj.store_path if isinstance(ctx.obj, Context) else "ferry.db"
+        return store_error(where, error)
+    return error
+
+
+@click.group(cls=_FerryGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(_version(), "--version", prog_name="ferry")
 @click.option(
     "--workdir",
@@ -153,6 +193,8 @@ def status_command(context: Context, as_json: bool) -> None:
     for state, codes in advice.failures.items():
         listed = ", ".join(f"{code} {n}" for code, n in codes.items())
         console.print(f"{state}: {listed}")
+    for reason in advice.why_failed:
+        console.print(f"why: {reason}", markup=False)
     for step in advice.next_steps:
         console.print(f"next: {step}")
 
@@ -630,6 +672,9 @@ def sandbox() -> None:
 )
 @click.option("--latency-ms", default=0.0, show_default=True, type=float, help="Added delay.")
 @click.option("--fail-rate", default=0.0, show_default=True, type=float, help="P(503) per call.")
+@click.option(
+    "--fail-writes", default=0.0, show_default=True, type=float, help="P(500) per data write."
+)
 @click.option(
     "--drop-after-commit",
     default=0.0,
@@ -1289,7 +1334,9 @@ def _print_run_summary(result: Any, report: Path) -> None:
             table.add_row(entity, *(str(c) for c in cells))
     Console(width=max(Console().width, 120)).print(table)
     click.echo(f"{result.seconds:.1f} s; report: {report}")
-    if result.outcome != "completed":
+    for reason in result.reasons:
+        click.echo(f"not done: {reason}", err=True)
+    if result.outcome != "completed" and not result.reasons:
         click.echo("run `ferry run` again to resume exactly where it stopped")
 
 

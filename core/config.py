@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+import uuid
 from pathlib import Path
 from typing import Any, Literal
 
@@ -101,12 +102,19 @@ class RunConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
         placeholder_owner: email of the member who gets unmatched assignments ("" = none).
         sample_size: patients in `ferry sample`.
         chunk_size: source rows per local-stage batch (one store transaction each).
+        max_rejected_share: the share of an entity's rows that may be rejected before a run
+            ends `failed` instead of `completed` (0.05 = 5%; 0 tolerates none, 1 any).
     """
 
     on_conflict: ConflictPolicy = "link"
     placeholder_owner: str = ""
     sample_size: int = 300
     chunk_size: int = 2000
+    max_rejected_share: float = 0.05
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.max_rejected_share <= 1.0:
+            raise ValueError("run.max_rejected_share must be a share between 0 and 1")
 
 
 class AnchorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -121,9 +129,26 @@ class AnchorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 
 class WorkspaceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Everything `ferry.toml` holds."""
+    """Everything `ferry.toml` holds.
+
+    Attributes:
+        source: the export (a directory or a ZIP).
+        namespace: the migration's id space (a UUID): every Twenty id derives from it. Kept
+            here as well as in the store, so a store lost and rebuilt with `ferry init`
+            derives the same ids and finds what is already in Twenty. Empty in work
+            directories made before it was kept here (the store's then stands alone).
+    """
 
     source: str
+    namespace: str = ""
+
+    def __post_init__(self) -> None:
+        if self.namespace:
+            try:
+                uuid.UUID(self.namespace)
+            except ValueError:
+                raise ValueError("namespace must be a UUID, as `ferry init` wrote it") from None
+
     twenty: TwentyConfig = TwentyConfig()
     run: RunConfig = RunConfig()
     anchor: AnchorConfig = AnchorConfig()
@@ -211,6 +236,14 @@ def render_config(config: WorkspaceConfig) -> str:
         "# Options and environment variables override these values. The API key is never",
         "# stored here: it is read from the environment variable named by twenty.api_key_env.",
         f"source = {_toml(config.source)}",
+        *(
+            [
+                "# Every Twenty id derives from this; never change it (see docs/runbook.md).",
+                f"namespace = {_toml(config.namespace)}",
+            ]
+            if config.namespace
+            else []
+        ),
         "",
         "[twenty]",
     ]

@@ -54,3 +54,7 @@ class FatalForRunError(FerryError):
 
 class OutcomeUnknownError(FerryError):
     """A write may or may not have been applied; reconcile before anything is resent."""
+
+
+class WorkdirBusyError(FerryError):
+    """Another Ferry process is running in the work directory; nothing was written."""

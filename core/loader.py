@@ -20,7 +20,7 @@ limiter inside the client. Events are appended from the event loop's thread only
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import groupby
 from typing import Any, Literal
 
@@ -85,6 +85,7 @@ class LoadSettings(msgspec.Struct, frozen=True, kw_only=True):
     max_in_flight: int = 4
     on_conflict: ConflictPolicy = "link"
     max_rounds: int = 6
+    look_first: bool = False  # look records up by id before creating (a rebuilt store)
 
 
 class LoadSummary(msgspec.Struct, kw_only=True):
@@ -163,9 +164,19 @@ class Loader:
             pending = [i for i in batch if not i.in_doubt]
             if doubtful:
                 pending += await self._reconcile(doubtful)
+            if self._settings.look_first and pending:
+                pending = await self._look_first(pending)
             await self._send_rounds(pending)
         finally:
             limiter.release_on_behalf_of(token)
+
+    async def _look_first(self, items: list[LoadItem]) -> list[LoadItem]:
+        """Records of a rebuilt store may be in Twenty already under their ids: one read per
+        batch finds them (recorded loaded, reconciled), instead of a refused create bisected
+        down to single records. Returns the items still to create."""
+        batch_id = str(uuid.uuid4())
+        self.record_many([(i.stream_id, _requested(i, batch_id)) for i in items])
+        return await self._reconcile(items)
 
     async def _send_rounds(self, pending: list[LoadItem]) -> None:
         rounds = 0
@@ -202,9 +213,30 @@ class Loader:
         ]
         self.record_many(loaded)
         self.summary.created += len(loaded)
-        for destination_id, error in outcome.rejected.items():
-            await self._refused(by_id[destination_id], error)
+        refused = outcome.rejected
+        ours = await self._already_ours(items[0].object_plural, refused)
+        for destination_id, error in refused.items():
+            if destination_id not in ours:
+                await self._refused(by_id[destination_id], error)
+        found = [i for i in items if i.destination_id in ours]
+        self.record_many(
+            [(i.stream_id, _loaded(i.destination_id, True, ours[i.destination_id])) for i in found]
+        )
+        self.summary.reconciled += len(found)
+        self.summary.created += len(found)
         return []
+
+    async def _already_ours(
+        self, object_plural: str, refused: Mapping[str, RecordRejectedError]
+    ) -> dict[str, str]:
+        """Of the creates refused as duplicates, those whose own id is already in Twenty (a
+        store rebuilt after a loss, with the namespace ferry.toml kept): our id is derived
+        from the source key, so that record is this one, created before. id -> updatedAt."""
+        dup_ids = [d for d, error in refused.items() if isinstance(error, DuplicateRecordError)]
+        if not dup_ids:
+            return {}
+        found = await self._destination.find_by_ids(object_plural, dup_ids)
+        return {str(r["id"]): stamp_of(r) for r in found if str(r.get("id")) in set(dup_ids)}
 
     async def _reconcile(self, items: list[LoadItem]) -> list[LoadItem]:
         """Look items up by id: record the present ones as loaded, return the missing."""

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from core.clock import Clock
+from core.clock import Clock, isoformat_utc
 from core.mapping import LOAD_ORDER, TARGET_LOAD_ORDER, Mapping, TransformSettings, prepare_context
 from core.mapping.gate import check_gate, confirmed_hash, confirmed_headers
 from core.mapping.spec import schema_spec_from_mapping
@@ -23,6 +23,7 @@ from core.pipeline.source_view import SourceView
 from core.ports.destination import Destination, DestinationSettings, RequestGate
 from core.ports.source import Source
 from core.rate_limit import LimiterState, PauseNotice, RateLimiter, parse_windows
+from core.run_lock import RunLock, hold_workdir
 from core.schema_spec import SchemaSpec
 from core.workspace import Workspace
 
@@ -159,7 +160,19 @@ class Session:
         Raises:
             MappingError: the mapping gate refused.
             FatalForRunError: Twenty refused the run (auth, data model).
+            WorkdirBusyError: another process is running in this work directory.
         """
+        started_at = isoformat_utc(self._clock.now())
+        with hold_workdir(self.workspace.workdir, request.command, started_at) as lock:
+            return await self._run(request, lock, progress, should_stop)
+
+    async def _run(
+        self,
+        request: RunRequest,
+        lock: RunLock,
+        progress: Progress | None,
+        should_stop: Callable[[], bool],
+    ) -> RunResult:
         mapping = self.mapping()
         spec = schema_spec_from_mapping(mapping)
         store = self.workspace.store
@@ -180,6 +193,7 @@ class Session:
                 progress=progress,
                 should_stop=should_stop,
             )
+            lock.name_run(run.result.run_id)
             self._pause_sink = run.on_pause
             try:
                 return await run.execute(

@@ -17,6 +17,22 @@ class StatusAdvice(msgspec.Struct, frozen=True, kw_only=True):
 
     failures: dict[str, dict[str, int]]
     next_steps: list[str]
+    why_failed: list[str] = msgspec.field(default_factory=list)
+
+
+def why_failed(conn: sqlite3.Connection, counts: StatusCounts) -> list[str]:
+    """Why the latest run ended `failed`, one reason a line (empty when it did not)."""
+    if not counts.runs or counts.runs[0]["status"] != "failed":
+        return []
+    row = conn.execute(
+        "SELECT data FROM events WHERE stream_id = ? AND type = 'RunFinished' "
+        "ORDER BY position DESC LIMIT 1",
+        (f"run:{counts.runs[0]['run_id']}",),
+    ).fetchone()
+    if row is None:
+        return []
+    message = str(msgspec.json.decode(row[0]).get("message", ""))
+    return [line for line in message.splitlines() if line] or ["(no reason recorded)"]
 
 
 def failures(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
@@ -116,4 +132,8 @@ def next_steps(conn: sqlite3.Connection, counts: StatusCounts) -> list[str]:
 
 def advise(conn: sqlite3.Connection, counts: StatusCounts) -> StatusAdvice:
     """Failures and next steps for `ferry status`."""
-    return StatusAdvice(failures=failures(conn), next_steps=next_steps(conn, counts))
+    return StatusAdvice(
+        failures=failures(conn),
+        next_steps=next_steps(conn, counts),
+        why_failed=why_failed(conn, counts),
+    )

@@ -50,3 +50,34 @@ class IllegalTransitionError(EventStoreError):
         super().__init__(
             f"{event_type} is not allowed for {stream_id!r} in state {state or 'new'!r}"
         )
+
+
+class StoreReplacedError(EventStoreError):
+    """The store's file was deleted or replaced while it was open: stop before writing more."""
+
+
+class StoreReadOnlyError(EventStoreError):
+    """The store (or its folder) cannot be written."""
+
+
+def store_error(path: object, error: Exception) -> EventStoreError:
+    """SQLite's error on the store at `path` as one clear line saying what to do."""
+    text = str(error)
+    lowered = text.lower()
+    if "readonly" in lowered or "read-only" in lowered:
+        return StoreReadOnlyError(
+            f"{path} is read-only ({text}); make it and its folder writable by this user, "
+            "or copy the work directory somewhere writable"
+        )
+    if "locked" in lowered or "busy" in lowered:
+        return EventStoreError(
+            f"{path} is locked by another process ({text}); wait for it to finish, then retry"
+        )
+    if "malformed" in lowered or "not a database" in lowered or "corrupt" in lowered:
+        return CorruptStoreError(
+            f"{path} is damaged ({text}); restore it from a backup, or move it aside and run "
+            "`ferry init` again in the same folder (ids derive from ferry.toml's namespace)"
+        )
+    return EventStoreError(
+        f"{path} could not be used ({text}); check the file and its folder, then retry"
+    )

@@ -12,10 +12,11 @@ they are, except the ones Ferry owns outright (`private_dir`).
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import BinaryIO, Literal, TextIO, cast, overload
 
-__all__ = ["create_private", "open_private", "private_dir", "write_private"]
+__all__ = ["create_private", "open_private", "open_private_fd", "private_dir", "write_private"]
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -37,11 +38,21 @@ def _make_parents(path: Path) -> None:
 
 
 def private_dir(path: Path) -> Path:
-    """Make a directory Ferry owns (work directory, reports/, anchors/) and tighten it to 0700."""
+    """Make a directory Ferry owns (work directory, reports/, anchors/), owner-only.
+
+    An existing one is tightened by taking away only: its group and other bits go, and a
+    folder its owner made read-only stays read-only (Ferry then says it cannot write there
+    rather than granting itself the right).
+    """
     path = Path(path)
     _make_parents(path)
-    path.mkdir(mode=DIR_MODE, exist_ok=True)
-    os.chmod(path, DIR_MODE)
+    if not path.exists():
+        path.mkdir(mode=DIR_MODE, exist_ok=True)
+        os.chmod(path, DIR_MODE)  # the umask may have taken more than group and other
+        return path
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        os.chmod(path, mode & DIR_MODE)
     return path
 
 
@@ -55,6 +66,19 @@ def create_private(path: Path) -> Path:
     finally:
         os.close(fd)
     return path
+
+
+def open_private_fd(path: Path) -> int:
+    """Open `path` for reading and writing without truncating it (created if missing, e.g. a
+    lock file), owner-only; returns the descriptor, which the caller closes."""
+    path = Path(path)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 @overload

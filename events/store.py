@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -21,7 +22,15 @@ import sqlite_utils
 
 from events.checkpoint import Checkpointer
 from events.chunks import ROWS_PER_STATEMENT, rows_for_streams, rows_per_statement
-from events.errors import ConcurrencyError, CorruptStoreError, EventStoreError, StoreMissingError
+from events.errors import (
+    ConcurrencyError,
+    CorruptStoreError,
+    EventStoreError,
+    StoreMissingError,
+    StoreReadOnlyError,
+    StoreReplacedError,
+    store_error,
+)
 from events.private_files import create_private
 from events.projections import (
     PROJECTION_SCHEMA,
@@ -113,6 +122,46 @@ def chain_hash(
     return hashlib.sha256(head.encode() + data + b"\x1f" + prev_hash.encode()).hexdigest()
 
 
+def file_identity(path: Path) -> tuple[int, int]:
+    """The (device, inode) pair naming the file at `path` now.
+
+    Raises:
+        FileNotFoundError: nothing is at `path`.
+    """
+    info = os.stat(path)
+    return info.st_dev, info.st_ino
+
+
+ACCESS_WORDS = ("readonly", "read-only", "locked", "busy", "unable to open")
+
+
+def _explained(error: sqlite3.DatabaseError, path: Path) -> Exception:
+    """SQLite's "unable to open" says nothing of why; a folder or file we cannot write does."""
+    if "unable to open" in str(error) and not (
+        os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    ):
+        return sqlite3.OperationalError(f"{error}: the file or its folder is read-only")
+    return error
+
+
+def _open_error(path: Path, error: Exception) -> EventStoreError:
+    """Why a store could not be opened, as one line that says what to do."""
+    if isinstance(error, EventStoreError):
+        return error
+    if isinstance(error, sqlite3.DatabaseError) and _is_access_error(error):
+        return store_error(path, _explained(error, path))
+    if isinstance(error, OSError):
+        return store_error(path, error)
+    return CorruptStoreError(
+        f"{path} is not a usable Ferry store ({error}); restore it from a backup, or "
+        "move it aside and run `ferry init` again in the same folder"
+    )
+
+
+def _is_access_error(error: sqlite3.DatabaseError) -> bool:
+    return any(word in str(error).lower() for word in ACCESS_WORDS)
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -144,6 +193,8 @@ class EventStore:
         self._cache: dict[str, Row] = {}
         self._cache_head = -1
         self._data_version = -1
+        self._path: Path | None = None  # set by `open`: the file this store must stay
+        self._identity: tuple[int, int] | None = None
 
     @classmethod
     def open(
@@ -163,27 +214,48 @@ class EventStore:
         path = Path(path)
         if not path.exists() and not create:
             raise StoreMissingError(
-                f"no Ferry store at {path}; run `ferry init` in that work directory first"
+                f"no Ferry store at {path}; run `ferry init` in that work directory first "
+                "(if ferry.db was lost, with the same --source: ferry.toml keeps the ids' "
+                "namespace, so records already in Twenty are found, not created twice)"
             )
         if create:  # owner-only before SQLite opens it; its -wal and -shm take its mode
-            create_private(path)
+            try:
+                create_private(path)
+            except OSError as error:
+                raise StoreReadOnlyError(
+                    f"cannot create {path} ({error.strerror}); run in a folder you can write to"
+                ) from error
+        conn: sqlite3.Connection | None = None
         try:
+            identity = file_identity(path)
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout=10000")
+            # Read what the file is before anything is written to it (WAL mode is a write).
+            cls._check_kind(conn, path)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA busy_timeout=10000")
             conn.execute("PRAGMA cache_size=-32768")  # 32 MB: projections update in place
             cls._ensure_schema(conn, path)
             checkpointer = Checkpointer(path, conn)  # the WAL is copied back off the writer
-        except sqlite3.DatabaseError as error:
-            raise CorruptStoreError(f"{path} is not a usable Ferry store ({error})") from error
-        return cls(conn, transition, now, checkpointer)
+        except (sqlite3.DatabaseError, OSError, EventStoreError) as error:
+            if conn is not None:
+                conn.close()
+            raise _open_error(path, error) from error
+        store = cls(conn, transition, now, checkpointer)
+        store._path, store._identity = path, identity
+        return store
+
+    @staticmethod
+    def _check_kind(conn: sqlite3.Connection, path: Path) -> None:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and "events" not in tables:
+            raise CorruptStoreError(
+                f"{path} is a SQLite file but not a Ferry store; give the work directory that "
+                "holds the migration's ferry.db"
+            )
 
     @staticmethod
     def _ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if tables and "events" not in tables:
-            raise CorruptStoreError(f"{path} is a SQLite file but not a Ferry store")
         # One script, one transaction: executescript commits anything pending first.
         conn.executescript(
             "BEGIN IMMEDIATE;"
@@ -227,6 +299,30 @@ class EventStore:
             (key, value),
         )
 
+    def check_in_place(self) -> None:
+        """Refuse to go on when the store's path no longer holds the file this store opened.
+
+        A deleted or replaced `ferry.db` would otherwise take every later write with it
+        (SQLite keeps writing to the unlinked file), and the next process would find none.
+
+        Raises:
+            StoreReplacedError: the path is gone or holds another file.
+        """
+        if self._path is None or self._identity is None:
+            return
+        try:
+            now = file_identity(self._path)
+        except FileNotFoundError:
+            now = None
+        if now != self._identity:
+            what = "deleted" if now is None else "replaced by another file"
+            raise StoreReplacedError(
+                f"{self._path} was {what} while this process was writing to it; stopped. "
+                "Nothing more is written: restore the file from a backup, or run `ferry init` "
+                "again in that folder and then `ferry run` (ids derive from the namespace "
+                "in ferry.toml, so records already in Twenty are found, not created twice)"
+            )
+
     def __enter__(self) -> EventStore:
         return self
 
@@ -242,6 +338,7 @@ class EventStore:
         """
         if not events:
             return []
+        self.check_in_place()
         recorded_at = _format_instant(self._now())
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")

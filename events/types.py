@@ -39,11 +39,15 @@ class MigrationInitialized(Event, frozen=True, kw_only=True):
             two migrations never collide and one migration always derives the same ids.
         source: the export path given at init (a path, never patient data).
         ferry_version: the version of Ferry that created the store.
+        kept_namespace: the namespace was read from `ferry.toml`, not drawn: this store was
+            made again after the one before it was lost, and records may already be in
+            Twenty under these ids (the first load of each entity looks them up first).
     """
 
     namespace: str
     source: str = ""
     ferry_version: str = ""
+    kept_namespace: bool = False
 
 
 class MappingConfirmed(Event, frozen=True, kw_only=True):
@@ -141,7 +145,8 @@ class RunFinished(Event, frozen=True, kw_only=True):
     Fields:
         outcome: `completed`, `interrupted`, `failed` or `timed_out`.
         counts: records per final state reached in this run.
-        message: for `failed`, what went wrong (no patient values).
+        message: for `failed`, what went wrong (no patient values): the error's name, or
+            why a run that reached its end has not done the work, one reason a line.
     """
 
     outcome: Literal["completed", "interrupted", "failed", "timed_out"]

@@ -43,6 +43,8 @@ class SandboxConfig:
             soft delete- and restore-many are not capped, as in Twenty).
         latency_ms: delay added before each data request is handled.
         fail_rate: probability of a 503 before a data request does anything.
+        fail_writes: probability of a 500 before a data write (POST, PATCH, PUT, DELETE) does
+            anything; reads are answered as usual.
         drop_after_commit: probability that a committed write's connection is dropped.
         seed: seed of the fault dice, so a run can be replayed.
         members_csv: a CSV `name,email` of workspace members seeded at start.
@@ -57,6 +59,7 @@ class SandboxConfig:
     mutation_max: int = TWENTY_DEFAULT_BATCH_MAX
     latency_ms: float = 0.0
     fail_rate: float = 0.0
+    fail_writes: float = 0.0
     drop_after_commit: float = 0.0
     seed: int | None = None
     members_csv: Path | None = None
@@ -64,7 +67,7 @@ class SandboxConfig:
     port: int = 3000
 
     def __post_init__(self) -> None:
-        for name in ("fail_rate", "drop_after_commit"):
+        for name in ("fail_rate", "fail_writes", "drop_after_commit"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise SandboxConfigError(f"{name} must be a probability between 0 and 1")

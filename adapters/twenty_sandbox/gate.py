@@ -27,6 +27,8 @@ from adapters.twenty_sandbox.data_routes import json_response
 from adapters.twenty_sandbox.limits import RateLimiter
 from adapters.twenty_sandbox.problems import ApiProblem
 
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -94,7 +96,7 @@ class Gate:
                 response = json_response(problem.body, problem.status, problem.headers)
                 await response(scope, receive, send)
                 return
-            marker["admit"] = self.admit
+            marker["admit"] = lambda: self.admit(method)
             await self.app(scope, receive, self._guarded(send, marker))
             return
         await self.app(scope, receive, send)
@@ -104,11 +106,12 @@ class Gate:
         if self._config.latency_ms:
             await asyncio.sleep(self._config.latency_ms / 1000)
 
-    def admit(self) -> None:
-        """Throttle a data request whose object was found, then maybe inject a 503.
+    def admit(self, method: str = "GET") -> None:
+        """Throttle a data request whose object was found, then maybe inject a fault: a 503
+        for any request (`fail_rate`), a 500 for a write (`fail_writes`).
 
         Raises:
-            ApiProblem: 429 when the workspace's budget is spent; 503 when the dice say so.
+            ApiProblem: 429 when the workspace's budget is spent; 503/500 when the dice say so.
         """
         try:
             self._limiter.take(WORKSPACE_ID, "sandbox-api-key")
@@ -118,6 +121,10 @@ class Gate:
         if self._config.fail_rate and self._dice.random() < self._config.fail_rate:
             self._stats.injected_failures += 1
             raise ApiProblem(503, "Service temporarily unavailable (injected by the sandbox)")
+        chance = self._config.fail_writes if method in WRITE_METHODS else 0.0
+        if chance and self._dice.random() < chance:
+            self._stats.injected_failures += 1
+            raise ApiProblem(500, "Internal server error (injected by the sandbox)")
 
     def _authenticate(self, scope: Scope) -> None:
         raw: bytes = dict(scope.get("headers") or []).get(b"authorization", b"")

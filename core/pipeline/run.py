@@ -9,6 +9,7 @@ is closed with RunFinished(interrupted | timed_out).
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -24,12 +25,14 @@ from core.pipeline.delta_history import update_candidates
 from core.pipeline.delta_removal import settle_rolled_back_targets
 from core.pipeline.local import LocalStage, LocalSummary
 from core.pipeline.pending import Blocked, count_pending, has_pending, pending
+from core.pipeline.shortfalls import shortfalls
 from core.ports.destination import Destination
 from core.ports.source import Source, SourceRow
 from core.rate_limit import PauseNotice
 from core.schema_spec import SchemaSpec
 from core.updater import Updater, UpdateSettings, UpdateSummary
 from core.workspace import Workspace
+from events.errors import StoreReplacedError
 from events.store import NewEvent
 from events.types import Event, RunFinished, RunPaused, RunResumed, RunStarted
 
@@ -96,6 +99,7 @@ class RunResult(msgspec.Struct, kw_only=True):
     blocked: dict[str, list[Blocked]] = msgspec.field(default_factory=dict)
     updated: dict[str, UpdateSummary] = msgspec.field(default_factory=dict)
     message: str = ""
+    reasons: list[str] = msgspec.field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -201,10 +205,27 @@ class Run:
                 "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
             )
             self.result.message = type(error).__name__ if self.result.outcome == "failed" else ""
-            self._finish(started)
+            self._finish_after_error(started)
             raise
+        if request.load and self.result.outcome == "completed":
+            self._judge([*entities, *children])
         self._finish(started)
         return self.result
+
+    def _judge(self, entities: list[str]) -> None:
+        """A run that reached its end is `completed` only when the work is done."""
+        max_share = self._ws.config.run.max_rejected_share
+        reasons = shortfalls(self._ws.store.connection, entities, max_share)
+        if reasons:
+            self.result.outcome = "failed"
+            self.result.reasons = reasons
+            self.result.message = "\n".join(reasons)
+
+    def _finish_after_error(self, started: float) -> None:
+        """Close the run after an error, unless the store itself is what failed."""
+        # When the file the run was writing is gone, nothing more can be recorded there.
+        with contextlib.suppress(StoreReplacedError):
+            self._finish(started)
 
     def _stopped(self) -> bool:
         return self.result.outcome != "completed" or self._should_stop()
@@ -287,7 +308,12 @@ class Run:
         for entity in entities:
             if self._stopped():
                 return
-            loader = Loader(self._ws.store, self._destination, settings)
+            look_first = self._ws.rebuilt and not _any_in_twenty(self._ws.store.connection, entity)
+            loader = Loader(
+                self._ws.store,
+                self._destination,
+                msgspec.structs.replace(settings, look_first=look_first),
+            )
             self._progress.stage(entity, stage, count_pending(self._ws.store.connection, entity))
             summary = await loader.load(self._items(entity, request, stage))
             self.result.load[entity] = _added(self.result.load.get(entity), summary)
@@ -341,6 +367,16 @@ def rolled_back_owners(conn: sqlite3.Connection) -> frozenset[str]:
         )
         owners.update(stream_id.partition(":")[2] for (stream_id,) in rows)
     return frozenset(owners)
+
+
+def _any_in_twenty(conn: sqlite3.Connection, entity: str) -> bool:
+    """Whether the store knows of any record of `entity` in Twenty (a rebuilt store looks
+    records up before creating them only until it does)."""
+    row = conn.execute(
+        "SELECT 1 FROM record_state WHERE entity = ? AND state IN ('loaded', 'verified') LIMIT 1",
+        (entity,),
+    ).fetchone()
+    return row is not None
 
 
 def _added(before: LoadSummary | None, more: LoadSummary) -> LoadSummary:

@@ -516,7 +516,13 @@ def test_no_control_character_reaches_twenty(
     payments[3] = payments[3].replace(",", ",\x00", 1)
     path.write_text("".join(payments), encoding="utf-8")
     _sandbox_run(twenty_sandbox, monkeypatch, tmp_path / "wd", export)
-    invoke(tmp_path / "wd", "run", "--without-sample-approval")
+    result = CliRunner().invoke(
+        ferry, ["--workdir", str(tmp_path / "wd"), "run", "--without-sample-approval"]
+    )
+    # 3 of 18 patients refused (and their records orphaned) is over the default 5%: the run
+    # says so and fails, rather than calling itself completed.
+    assert result.exit_code == 1
+    assert "CONTROL_CHARACTER 3" in result.output
 
     content = dump(twenty_sandbox.rest_url, twenty_sandbox.api_key)
     texts = [t for records in content.values() for r in records.values() for t in _strings(r)]

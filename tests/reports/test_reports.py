@@ -73,7 +73,9 @@ def test_rejected_and_conflicts_under_on_conflict_fail(
     workdir = prepare(tmp_path / "wd", twenty_sandbox.base_url)
     config = workdir / "ferry.toml"
     config.write_text(config.read_text().replace('on_conflict = "link"', 'on_conflict = "fail"'))
-    invoke(workdir, "run", "--without-sample-approval")
+    run = CliRunner().invoke(ferry, ["--workdir", str(workdir), "run", "--without-sample-approval"])
+    # A record left load_failed means the work is not done: the run says so and exits 1.
+    assert run.exit_code == 1 and "not done: writes failed: 1 record(s)" in run.output
     rejected = _jsonl(_report(workdir, "rejected", "json"))
     # The practice's company fails on its domain; the patients pointing at it are then
     # blocked (not sent, not failed), so they are not rejected either.

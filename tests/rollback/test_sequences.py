@@ -82,6 +82,11 @@ def test_full_rollback_then_run_migrates_everything_again(migrated: Migrated) ->
     assert differences(migrated.before, migrated.now()) == []
     _, plan = _ferry(migrated, "plan", "--offline", "--json")
     assert json.loads(plan[plan.index("{") :])["load_requests"] > 0
+    # The patient deleted in the source leaves its children ORPHAN (1 of the fixture's 17
+    # appointments): past the default 5%, so this small fixture's run is allowed 20%.
+    config = migrated.workdir / "ferry.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("max_rejected_share = 0.05", "max_rejected_share = 0.2"))
     invoke(migrated.workdir, "run", "--without-sample-approval")
     assert _people(migrated).keys() == latest.keys()
     for key, record in latest.items():
