@@ -204,7 +204,11 @@ class Loader:
         self.summary.created += len(loaded)
         for destination_id, error in outcome.rejected.items():
             await self._refused(by_id[destination_id], error)
-        return []
+        # The answer is matched by id, never by position: Twenty re-reads a batch with
+        # `WHERE id IN (...)`. A record neither in it nor refused is looked up by id.
+        answered = {str(r.get("id")) for r in outcome.created} | set(outcome.rejected)
+        missing = [i for i in items if i.destination_id not in answered]
+        return await self._reconcile(missing) if missing else []
 
     async def _reconcile(self, items: list[LoadItem]) -> list[LoadItem]:
         """Look items up by id: record the present ones as loaded, return the missing."""
