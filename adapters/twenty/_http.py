@@ -56,6 +56,7 @@ _LOOSE_VALUE = re.compile(
     r"|\+?\d[\d\s().\-/:]*\d|\d"
 )
 _UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+_QUOTED_PART = re.compile(r"(\"[^\"]*\"|'[^']*')")
 _SCHEMA_MISMATCH = re.compile(r"doesn't have any \"|object '[^']*' not found", re.IGNORECASE)
 # Twenty's refusals of a request carrying too many records, before anything is written:
 # "Maximum number of records to upsert is 200." (batch create/upsert) and "Cannot destroy
@@ -78,7 +79,15 @@ def redact(message: str) -> str:
     text = _KEY_VALUE.sub("=(…)", _SINGLE_QUOTED.sub("'…'", message))
     text = _DOUBLE_QUOTED.sub(_field_or_value, text)
     text = _INVALID_TAIL.sub(r"\1 …", text)
-    return _LOOSE_VALUE.sub(lambda m: m.group(0) if _UUID.fullmatch(m.group(0)) else "…", text)
+    # Quoted parts are settled (a kept field name may hold digits: `addressStreet1`).
+    parts = _QUOTED_PART.split(text)
+    return "".join(
+        part if i % 2 else _LOOSE_VALUE.sub(_loose, part) for i, part in enumerate(parts)
+    )
+
+
+def _loose(match: re.Match[str]) -> str:
+    return match.group(0) if _UUID.fullmatch(match.group(0)) else "…"
 
 
 def _field_or_value(match: re.Match[str]) -> str:

@@ -6,11 +6,11 @@ import functools
 import re
 import unicodedata
 
-import idna
 import msgspec
 import phonenumbers
 
 from core.values.errors import ValueParseError
+from core.values.links import ascii_host
 
 __all__ = [
     "PLACEHOLDER_EMAILS",
@@ -92,21 +92,8 @@ def canonical_email(text: str) -> str:
         return text.lower()
     domain = unicodedata.normalize("NFKC", text[at + 1 :]).lower()
     if not _UNSAFE_DOMAIN.search(domain):
-        domain = _ascii_domain(domain.rstrip(".")).rstrip(".")
+        domain = ascii_host(domain.rstrip(".")).rstrip(".")
     return f"{text[:at].lower()}@{domain}"
-
-
-def _ascii_domain(domain: str) -> str:
-    # UTS 46 as a browser's URL parser applies it (`straße` keeps its sharp s); what IDNA
-    # 2008 refuses (an emoji label) falls back to the older codec, as the URL parser allows it.
-    try:
-        return idna.encode(domain, uts46=True, transitional=False).decode("ascii")
-    except idna.IDNAError:
-        pass
-    try:
-        return domain.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        return domain
 
 
 class Email(msgspec.Struct, frozen=True):

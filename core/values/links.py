@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import idna
 
-__all__ = ["stored_link"]
+__all__ = ["ascii_host", "stored_link"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -29,15 +29,16 @@ def stored_link(url: str) -> str:
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         return url
-    origin = f"{scheme}://{_ascii_host(parts.hostname)}"
+    origin = f"{scheme}://{ascii_host(parts.hostname)}"
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         origin = f"{origin}:{port}"
     ends = [i for i in (url.find(mark, scheme_end + 3) for mark in "/\\?#") if i != -1]
     return (origin + url[min(ends, default=len(url)) :]).removesuffix("/")
 
 
-def _ascii_host(host: str) -> str:
-    # As the WHATWG URL parser: UTS 46; an emoji label (refused by IDNA 2008) by the codec.
+def ascii_host(host: str) -> str:
+    """A host name in ASCII as a browser's URL parser writes it: UTS 46 (non-transitional,
+    `straße` keeps its sharp s); an emoji label, refused by IDNA 2008, by the older codec."""
     try:
         return idna.encode(host, uts46=True, transitional=False).decode("ascii")
     except idna.IDNAError:

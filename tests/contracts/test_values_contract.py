@@ -120,8 +120,9 @@ def test_an_empty_primary_link_takes_the_first_secondary_one(api: Api) -> None:
             ("4155550100", "", "+1"),
         ),
         ({"primaryPhoneNumber": "+44 20 7946 0958"}, ("2079460958", "GB", "+44")),
+        ({"primaryPhoneNumber": "+39 02 8720 5000"}, ("0287205000", "IT", "+39")),
     ],
-    ids=["e164", "national-with-country", "national-with-calling-code", "foreign"],
+    ids=["e164", "national-with-country", "national-with-calling-code", "foreign", "leading-0"],
 )
 def test_phones_store_the_national_number_and_infer_the_codes(
     api: Api, sent: dict[str, str], stored: tuple[str, str, str]

@@ -47,6 +47,8 @@ def test_redact_keeps_field_names_record_ids_and_the_words() -> None:
     message = f'Related person record {record} for field "companyId" does not exist'
     assert redact(message) == message
     assert redact('Object person doesn\'t have any "city" field.').endswith('"city" field.')
+    street = "Invalid value '12 Elm St' for text field \"homeAddress.addressStreet1\""
+    assert redact(street) == "Invalid value '…' for text field \"homeAddress.addressStreet1\""
     assert redact("Provided phone number is invalid 4155550100") == (
         "Provided phone number is invalid …"
     )

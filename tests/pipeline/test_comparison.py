@@ -88,6 +88,7 @@ AS_STORED = [
     ),
     ("phones.primaryPhoneNumber", "+1 415-555-0100", "4155550100"),
     ("phones.primaryPhoneNumber", "+44 20 7946 0958", "2079460958"),
+    ("phones.primaryPhoneNumber", "+39 02 8720 5000", "0287205000"),
     (
         "phones.additionalPhones",
         [{"number": "+33 1 42 68 53 00", "countryCode": "FR"}],
