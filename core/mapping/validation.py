@@ -232,8 +232,13 @@ def _standard(key: str, value: Any) -> list[Reason]:
         ok = primary is None or is_twenty_email(primary)
         return [] if ok else _bad(key, "a valid email")
     if kind == "PHONES":
-        ok = isinstance(value, dict) and str(value.get("primaryPhoneNumber", "")).isdecimal()
-        return [] if ok else _bad(key, "a phone number")
+        # Twenty refuses a number it cannot place in a country (no country or calling code).
+        ok = (
+            isinstance(value, dict)
+            and str(value.get("primaryPhoneNumber", "")).isdecimal()
+            and bool(value.get("primaryPhoneCountryCode") or value.get("primaryPhoneCallingCode"))
+        )
+        return [] if ok else _bad(key, "a phone number with its country or calling code")
     if kind == "DATE_TIME":
         return (
             [] if isinstance(value, str) and _INSTANT.match(value) else _bad(key, "a UTC instant")
