@@ -37,7 +37,7 @@ def seed_patients(
         }
         if with_phone:
             payload["phones"] = {"primaryPhoneNumber": f"555{i:07d}"}
-        payload["city"] = "Springfield"
+        payload["avatarUrl"] = "Springfield"
         events += [
             NewEvent(stream, RecordExtracted(source_file="patients.csv", line=i + 2,
                                              source_key=key, content_hash=f"h{i}"), 0),

@@ -18,6 +18,7 @@ from core.ports.destination import (
     RecordRejectedError,
     WriteOutcomeUnknownError,
 )
+from core.values import canonical_email, stored_link
 from events.types import LoadFailed, LoadRequested, RecordLoaded
 
 if TYPE_CHECKING:
@@ -49,7 +50,9 @@ def conflict_filters(object_plural: str, payload: dict[str, Any]) -> list[str]:
         if not isinstance(value, str) or not value or _UNSAFE & set(value):
             continue  # values Twenty's filter grammar cannot carry are not searched
         if path.startswith("emails."):
-            value = value.lower()  # Twenty stores emails lower-cased
+            value = canonical_email(value)  # as Twenty stores it: lower-cased, punycode
+        elif path.endswith("primaryLinkUrl"):
+            value = stored_link(value)  # origin lower-cased, no trailing slash
         filters.append(f'{path}[eq]:"{value}"')
     return filters
 

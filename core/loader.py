@@ -224,7 +224,11 @@ class Loader:
         )
         self.summary.reconciled += len(found)
         self.summary.created += len(found)
-        return []
+        # The answer is matched by id, never by position: Twenty re-reads a batch with
+        # `WHERE id IN (...)`. A record neither in it nor refused is looked up by id.
+        answered = {str(r.get("id")) for r in outcome.created} | set(refused)
+        missing = [i for i in items if i.destination_id not in answered]
+        return await self._reconcile(missing) if missing else []
 
     async def _already_ours(
         self, object_plural: str, refused: Mapping[str, RecordRejectedError]

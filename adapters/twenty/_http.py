@@ -45,6 +45,18 @@ _READ_ATTEMPTS = 4
 _SINGLE_QUOTED = re.compile(r"'[^']*'")
 _KEY_VALUE = re.compile(r"=\([^)]*\)")
 _FIELD = re.compile(r'"([A-Za-z_][A-Za-z0-9_.]*)"')
+_DOUBLE_QUOTED = re.compile(r'"([^"]*)"')
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+# Twenty names the refused value unquoted after these (transform-phones-value).
+_INVALID_TAIL = re.compile(r"(phone number is invalid)\s+\S.*$", re.IGNORECASE)
+# An email, a UUID (kept) or any run holding a digit: phone numbers, dates, ids, amounts.
+_LOOSE_VALUE = re.compile(
+    r"[^\s'\"()=,;]+@[^\s'\"()=,;]+"
+    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|\+?\d[\d\s().\-/:]*\d|\d"
+)
+_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+_QUOTED_PART = re.compile(r"(\"[^\"]*\"|'[^']*')")
 _SCHEMA_MISMATCH = re.compile(r"doesn't have any \"|object '[^']*' not found", re.IGNORECASE)
 # Twenty's refusals of a request carrying too many records, before anything is written:
 # "Maximum number of records to upsert is 200." (batch create/upsert) and "Cannot destroy
@@ -56,12 +68,34 @@ _TOO_MANY = re.compile(
 
 
 def redact(message: str) -> str:
-    """Twenty's message with quoted values removed (they may be patient data).
+    """Twenty's message with every value that may be patient data removed, however quoted.
 
-    Twenty quotes values in single quotes (`Invalid value 'X'`) and Postgres details as
-    `Key (col)=(value)`; field names stay, they are in double quotes.
+    Twenty quotes some values (`Invalid value 'X'`, `Key (col)=(value)`, `Invalid value:
+    "X"`) and not others (`Provided phone number is invalid 4155550100`). So quoted values go,
+    then anything left that looks like an email or holds a digit (record ids excepted: they
+    are Twenty's, not the patient's), and whatever follows `is invalid`. A double-quoted
+    name stays only where Twenty names a field: `field "x"`, `"x" field`, `any "x" field`.
     """
-    return _KEY_VALUE.sub("=(…)", _SINGLE_QUOTED.sub("'…'", message))
+    text = _KEY_VALUE.sub("=(…)", _SINGLE_QUOTED.sub("'…'", message))
+    text = _DOUBLE_QUOTED.sub(_field_or_value, text)
+    text = _INVALID_TAIL.sub(r"\1 …", text)
+    # Quoted parts are settled (a kept field name may hold digits: `addressStreet1`).
+    parts = _QUOTED_PART.split(text)
+    return "".join(
+        part if i % 2 else _LOOSE_VALUE.sub(_loose, part) for i, part in enumerate(parts)
+    )
+
+
+def _loose(match: re.Match[str]) -> str:
+    return match.group(0) if _UUID.fullmatch(match.group(0)) else "…"
+
+
+def _field_or_value(match: re.Match[str]) -> str:
+    before = match.string[: match.start()].rstrip().lower()
+    after = match.string[match.end() :].lstrip().lower()
+    name = match.group(1)
+    is_field = before.endswith(("field", "subfield", "any", "column")) or after.startswith("field")
+    return match.group(0) if is_field and _IDENTIFIER.fullmatch(name) else '"…"'
 
 
 def _messages(response: httpx.Response) -> str:
@@ -87,9 +121,12 @@ def _code(response: httpx.Response) -> str:
     return code if isinstance(code, str) else ""
 
 
-def _too_many(response: httpx.Response, text: str) -> BatchTooLargeError | None:
-    """The refusal of an oversized request, with the limit Twenty named (if it named one)."""
-    match = _TOO_MANY.search(text)
+def _too_many(response: httpx.Response, raw: str, text: str) -> BatchTooLargeError | None:
+    """The refusal of an oversized request, with the limit Twenty named (if it named one).
+
+    The limit is read from the raw message (`raw`); the error carries the redacted `text`.
+    """
+    match = _TOO_MANY.search(raw)
     if match is None and not _code(response).startswith("TOO_MANY_RECORDS"):
         return None
     limit = next((int(g) for g in match.groups() if g), None) if match else None
@@ -116,7 +153,8 @@ def _retry_after(response: httpx.Response) -> float | None:
 def classify(response: httpx.Response, *, record_id: str | None, key_env: str) -> Exception:
     """The port error an unsuccessful answer means (not for 429 or 5xx, handled above)."""
     status = response.status_code
-    text = redact(_messages(response))
+    raw = _messages(response)
+    text = redact(raw)
     if status == 401:
         return DestinationAuthError(
             f"Twenty refused the API key (401: {text}); check that ${key_env} holds a valid, "
@@ -136,7 +174,7 @@ def classify(response: httpx.Response, *, record_id: str | None, key_env: str) -
             f"Twenty's data model does not match the mapping ({status}: {text}); "
             "run `ferry schema plan` and apply the missing objects and fields"
         )
-    too_many = _too_many(response, text)
+    too_many = _too_many(response, raw, text)
     if too_many is not None:
         return too_many
     field_match = _FIELD.search(text)

@@ -133,12 +133,14 @@ async def _dispatch(
         return await _create(state, request, obj, batch=False)
     if method in ("PATCH", "PUT"):
         body = await _body(request)
+        depth = parse_depth(params.get("depth"))  # Twenty's update suite: 400 for depth 2
         if record_id is None:
             updated = mutations.update_many(
                 records, obj, params.get("filter"), body, cap=state.mutation_max
             )
-            return _wrote(request, "update", obj, updated, many=True)
+            return _wrote(request, "update", obj, records.embed(obj, updated, depth), many=True)
         record = mutations.update_one(records, obj, record_id, body)
+        (record,) = records.embed(obj, [record], depth)
         return _wrote(request, "update", obj, record, many=False)
     if method == "DELETE":
         soft = params.get("soft_delete") == "true"
@@ -209,10 +211,22 @@ async def _restore(state: DataState, request: Request, plural: str, rest: list[s
 
 
 def _wrote(request: Request, verb: str, obj: ObjectMeta, result: Any, *, many: bool) -> Response:
-    """Envelope a committed write and mark it for the drop-after-commit fault."""
+    """Envelope a committed write and mark it for the drop-after-commit fault.
+
+    `?fields=a,b` projects create and restore answers (Twenty's field-projection suite);
+    what is stored is unchanged.
+    """
     request.scope.setdefault("sandbox", {})["committed"] = True
+    fields = request.query_params.get("fields")
+    if fields and verb in ("create", "restore"):
+        names = [name.strip() for name in fields.split(",") if name.strip()]
+        result = [_project(r, names) for r in result] if many else _project(result, names)
     name = capitalize(obj.name_plural if many else obj.name_singular)
     return json_response({"data": {f"{verb}{name}": result}}, 201 if verb == "create" else 200)
+
+
+def _project(record: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    return {name: record[name] for name in names if name in record}
 
 
 async def _body(request: Request) -> Any:

@@ -130,9 +130,10 @@ class Gate:
         raw: bytes = dict(scope.get("headers") or []).get(b"authorization", b"")
         header = raw.decode("latin-1")
         scheme, _, token = header.partition(" ")
-        if not header:
+        if not header or (scheme.lower() == "bearer" and not token.strip()):
+            # Twenty's authentication suite: no token is a 403, a wrong one a 401.
             self._stats.unauthenticated += 1
-            raise ApiProblem(401, "Missing authentication token", error="UNAUTHENTICATED")
+            raise ApiProblem(403, "Missing authentication token", error="FORBIDDEN_EXCEPTION")
         if scheme.lower() != "bearer" or token.strip() != self._api_key:
             self._stats.unauthenticated += 1
             raise ApiProblem(401, "Token invalid.", error="UNAUTHENTICATED")

@@ -12,47 +12,37 @@ from adapters.twenty_sandbox.values import is_valid_uuid
 _NAME = re.compile(r"^[a-z][a-zA-Z0-9]*$")
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _OPTION_VALUE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")
+# twenty-shared `RESERVED_METADATA_NAME_KEYWORDS` (CORE_OBJECT_NAMES plus keywords): `fullNames`
+# is reserved but `fullName` is not; `billing` alone is not.
+_CORE_OBJECT_NAMES = [
+    "approvedAccessDomain",
+    "appToken",
+    "billingCustomer",
+    "billingEntitlement",
+    "billingMeter",
+    "billingProduct",
+    "billingSubscription",
+    "billingSubscriptionItem",
+    "featureFlag",
+    "job",
+    "keyValuePair",
+    "pageLayout",
+    "pageLayoutTab",
+    "pageLayoutWidget",
+    "postgresCredential",
+    "twoFactorMethod",
+    "user",
+    "userWorkspace",
+    "workspace",
+    "role",
+    "userWorkspaceRole",
+]
 RESERVED_NAMES = frozenset(
-    [
-        "plan",
-        "plans",
-        "event",
-        "events",
-        "field",
-        "fields",
-        "link",
-        "links",
-        "currency",
-        "currencies",
-        "fullName",
-        "fullNames",
-        "address",
-        "addresses",
-        "type",
-        "types",
-        "object",
-        "objects",
-        "index",
-        "relation",
-        "relations",
-        "aggregate",
-        "user",
-        "users",
-        "workspace",
-        "workspaces",
-        "role",
-        "roles",
-        "featureFlag",
-        "featureFlags",
-        "job",
-        "jobs",
-        "billing",
-        "billingCustomer",
-        "billingCustomers",
-        "billingSubscription",
-        "billingSubscriptions",
-        "pageLayout",
-        "pageLayouts",
+    [name for singular in _CORE_OBJECT_NAMES for name in (singular, f"{singular}s")]
+    + [
+        *("plan", "plans", "event", "events", "field", "fields", "link", "links"),
+        *("currency", "currencies", "fullNames", "address", "addresses", "type", "types"),
+        *("object", "objects", "index", "relation", "relations", "aggregate"),
     ]
 )
 COLORS = frozenset(

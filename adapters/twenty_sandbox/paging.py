@@ -88,14 +88,14 @@ def parse_order_by(schema: Schema, obj: ObjectMeta, raw: str | None) -> list[Sor
 
 
 def _expand(schema: Schema, obj: ObjectMeta, path: str) -> list[str]:
-    """A bare composite field sorts by its text sub-fields in order (e.g. first, last name)."""
+    """A bare composite field cannot be ordered by (Twenty's find-many suite: 400)."""
     field = schema.field_named(obj.id, path)
     if field is not None and field.type in COMPOSITES and field.relation is None:
-        return [
-            f"{path}.{sub}"
-            for sub, (kind, _) in COMPOSITES[field.type].items()
-            if kind in ("text", "email", "number")
-        ]
+        first = next(iter(COMPOSITES[field.type]))
+        raise bad_request(
+            f"'order_by' field '{path}' is a composite field; order by one of its sub-fields "
+            f"instead, eg: ?order_by={path}.{first}[AscNullsFirst]"
+        )
     return [path]
 
 

@@ -119,7 +119,9 @@ class Records:
                 results.append(record)
             self.storage.put_many(obj.id, results)
             self.storage.add_uniques(obj.id, [r["id"] for r in results], claimed)
-        return results
+        # Twenty re-reads a batch with `WHERE id IN (...)`: the answer's order is not the
+        # input's, so the sandbox answers sorted by id and nothing may rely on input order.
+        return sorted(results, key=lambda record: str(record["id"]))
 
     def _template(self, ctx: WriteContext) -> bytes:
         cached = self._templates.get(ctx.obj.id)
@@ -133,7 +135,7 @@ class Records:
     def _insertable(self, ctx: WriteContext, changes: dict[str, Any]) -> dict[str, Any]:
         record = build_new(ctx, changes, self._next_position(ctx.obj), self._template(ctx))
         if "id" in changes and self.storage.get(ctx.obj.id, record["id"], with_deleted=True):
-            raise duplicate_error("id")
+            raise duplicate_error()
         return record
 
     def _match(self, ctx: WriteContext, changes: dict[str, Any]) -> dict[str, Any] | None:
@@ -177,7 +179,7 @@ class Records:
         for key, value in unique_values(ctx.schema, ctx.obj, record).items():
             owner = claimed.get((key, value)) or self.storage.unique_owner(ctx.obj.id, key, value)
             if owner is not None and owner != record["id"]:
-                raise duplicate_error(key)
+                raise duplicate_error()
             claimed[(key, value)] = record["id"]
 
     # --- read -------------------------------------------------------------------------------
@@ -218,7 +220,7 @@ class Records:
         if backwards:
             rows.reverse()
         page = Page(self.embed(obj, rows, depth), total)
-        page.page_info = _page_info(rows, keys, has_more, backwards)
+        page.page_info = _page_info(rows, keys, has_more, backwards, cursor is not None)
         return page
 
     def _where(self, schema: Schema, obj: ObjectMeta, text: str | None) -> tuple[str, list[Any]]:
@@ -281,11 +283,13 @@ def _page_info(
     keys: list[SortKey],
     has_more: bool,
     backwards: bool,
+    after_cursor: bool,
 ) -> dict[str, Any]:
     return {
-        # As Twenty's getPaginationInfo: only the direction walked reports more records.
+        # As Twenty's build-cursor-page: the direction walked reports more records, and a
+        # forward page reached through a cursor has records before it.
         "hasNextPage": has_more and not backwards,
-        "hasPreviousPage": has_more and backwards,
+        "hasPreviousPage": (has_more and backwards) or (after_cursor and not backwards),
         "startCursor": encode_cursor(rows[0], keys) if rows else None,
         "endCursor": encode_cursor(rows[-1], keys) if rows else None,
     }

@@ -14,17 +14,17 @@ import msgspec
 # Composite field types: sub-field -> (kind, default). Kinds drive validation in values.py.
 COMPOSITES: dict[str, dict[str, tuple[str, Any]]] = {
     "FULL_NAME": {"firstName": ("text", ""), "lastName": ("text", "")},
-    "EMAILS": {"primaryEmail": ("email", ""), "additionalEmails": ("email_list", None)},
+    "EMAILS": {"primaryEmail": ("email", ""), "additionalEmails": ("email_list", [])},
     "PHONES": {
         "primaryPhoneNumber": ("text", ""),
         "primaryPhoneCountryCode": ("text", ""),
         "primaryPhoneCallingCode": ("text", ""),
-        "additionalPhones": ("object_list", None),
+        "additionalPhones": ("object_list", []),
     },
     "LINKS": {
         "primaryLinkUrl": ("text", ""),
         "primaryLinkLabel": ("text", ""),
-        "secondaryLinks": ("object_list", None),
+        "secondaryLinks": ("object_list", []),
     },
     "ADDRESS": {
         "addressStreet1": ("text", ""),

@@ -177,9 +177,7 @@ def _business_fields(objs: dict[str, ObjectMeta], now: str) -> list[FieldMeta]:
         make_field(p, "emails", "EMAILS", now, is_unique=True, settings={"maxNumberOfValues": 1}),
         make_field(p, "phones", "PHONES", now, settings={"maxNumberOfValues": 1}),
         make_field(p, "linkedinLink", "LINKS", now, label="Linkedin"),
-        make_field(p, "xLink", "LINKS", now, label="X"),
         make_field(p, "jobTitle", text, now, default_value="''"),
-        make_field(p, "city", text, now, default_value="''"),
         make_field(p, "avatarUrl", text, now, default_value="''"),
         make_field(c, "name", text, now, default_value="''"),
         make_field(

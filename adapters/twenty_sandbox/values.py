@@ -10,11 +10,11 @@ from typing import Any
 
 from adapters.twenty_sandbox.problems import bad_request
 from adapters.twenty_sandbox.schema import COMPOSITES, FieldMeta
+from adapters.twenty_sandbox.transforms import check_email, transform_links, transform_phones
 
 UUID_PATTERN = re.compile(
     r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", re.IGNORECASE
 )
-_EMAIL_PATTERN = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
 _DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ACTOR_SOURCES = frozenset(
     {
@@ -64,8 +64,27 @@ def parse_datetime(value: Any, field_name: str) -> str:
     )
 
 
+# twenty-shared ACCEPTED_DATE_FORMATS besides ISO (date-fns patterns -> strptime), each with
+# the shape date-fns requires (two-digit `MM`/`dd`, one or two digits for `d`).
+_DATE_FORMATS = (
+    (r"\d{8}", "%Y%m%d"),
+    (r"\d{4}\.\d{2}\.\d{2}", "%Y.%m.%d"),
+    (r"\d{4}/\d{2}/\d{2}", "%Y/%m/%d"),
+    (r"\d{2}-\d{2}-\d{4}", "%m-%d-%Y"),
+    (r"\d{2}/\d{2}/\d{4}", "%m/%d/%Y"),
+    (r"\d{2}\.\d{2}\.\d{4}", "%m.%d.%Y"),
+    (r"[A-Za-z]{4,} \d{1,2}, \d{4}", "%B %d, %Y"),
+    (r"[A-Za-z]{3} \d{1,2}, \d{4}", "%b %d, %Y"),
+    (r"\d{1,2} [A-Za-z]{4,} \d{4}", "%d %B %Y"),
+    (r"\d{1,2} [A-Za-z]{3} \d{4}", "%d %b %Y"),
+    (r"\d{2}-[A-Za-z]{3}-\d{4}", "%d-%b-%Y"),
+    (r"\d{4}-[A-Za-z]{3}-\d{2}", "%Y-%b-%d"),
+)
+
+
 def parse_date(value: Any, field_name: str) -> str:
-    """A calendar date as `YYYY-MM-DD`; a full ISO date-time is cut to its date.
+    """A calendar date as `YYYY-MM-DD` from any format Twenty's DATE validator accepts
+    (ISO dates and date-times, `yyyyMMdd`, `MM/dd/yyyy`, `MMM d, yyyy`, ...).
 
     Raises:
         ApiProblem: 400 when the value is not a date.
@@ -78,8 +97,14 @@ def parse_date(value: Any, field_name: str) -> str:
             return datetime.fromisoformat(text).date().isoformat()
         except ValueError:
             pass
+        for shape, pattern in _DATE_FORMATS:
+            if re.fullmatch(shape, text):
+                try:
+                    return datetime.strptime(text, pattern).date().isoformat()
+                except ValueError:
+                    pass
     raise bad_request(
-        f"Invalid date value '{value}' for field \"{field_name}\" - Expected format: 'YYYY-MM-DD'"
+        f"Invalid value '{value}' for date field \"{field_name}\". Expected format: 'YYYY-MM-DD'"
     )
 
 
@@ -108,6 +133,13 @@ def _check_text(field: FieldMeta, value: Any) -> Any:
 
 
 def _check_number(field: FieldMeta, value: Any) -> Any:
+    """NUMBER takes JSON numbers only (`validate-number-field-or-throw`): `"42"` is refused."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise bad_request(f"Invalid number value '{value}' for field \"{field.name}\"")
+    return value
+
+
+def _check_numeric(field: FieldMeta, value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float):
         if isinstance(value, str):
             try:
@@ -178,7 +210,7 @@ def _check_rating(field: FieldMeta, value: Any) -> Any:
 _SCALAR_CHECKS = {
     "TEXT": _check_text,
     "NUMBER": _check_number,
-    "NUMERIC": _check_number,
+    "NUMERIC": _check_numeric,
     "BOOLEAN": _check_boolean,
     "UUID": _check_uuid,
     "DATE": lambda f, v: parse_date(v, f.name),
@@ -198,12 +230,18 @@ def _check_composite(field: FieldMeta, value: Any, current: Any) -> dict[str, An
         raise bad_request(
             f"Invalid value '{value}' for {field.type.lower()} field \"{field.name}\""
         )
-    merged = dict(current) if isinstance(current, dict) else composite_default(field.type)
+    checked: dict[str, Any] = {}
     for key, sub_value in value.items():
         if key not in shape:
             kind = field.type.lower().replace("_", " ")
             raise bad_request(f'Invalid subfield {key} for {kind} field "{field.name}"')
-        merged[key] = _check_subfield(field, key, shape[key][0], sub_value)
+        checked[key] = _check_subfield(field, key, shape[key][0], sub_value)
+    if field.type == "PHONES":
+        checked = transform_phones(checked)
+    elif field.type == "LINKS" and ("primaryLinkUrl" in checked or "secondaryLinks" in checked):
+        checked = transform_links(checked)
+    merged = dict(current) if isinstance(current, dict) else composite_default(field.type)
+    merged.update(checked)
     if field.type == "RICH_TEXT_V2":
         merged = _complete_rich_text(merged, value)
     return merged
@@ -211,16 +249,17 @@ def _check_composite(field: FieldMeta, value: Any, current: Any) -> dict[str, An
 
 def _check_subfield(field: FieldMeta, key: str, kind: str, value: Any) -> Any:
     if value is None:
-        return None
+        # Twenty reads an empty list sub-field back as [] and an empty text one as "".
+        return [] if kind.endswith("_list") else None
     label = f"{field.name}.{key}"
     if kind == "email":
-        return _check_email(value, field.name)
+        return check_email(value, field.name)
     if kind == "email_list":
         if not isinstance(value, list):
             raise bad_request(f'Invalid value for field "{label}": expected an array')
-        return [_check_email(item, field.name) for item in value]
+        return [check_email(item, field.name) for item in value]
     if kind == "number":
-        return _check_number(
+        return _check_numeric(
             FieldMeta(id="", object_id="", name=label, label="", type="NUMBER"), value
         )
     if kind == "object_list":
@@ -242,22 +281,14 @@ def _check_subfield(field: FieldMeta, key: str, kind: str, value: Any) -> Any:
     return value
 
 
-def _check_email(value: Any, field_name: str) -> str:
-    if not isinstance(value, str):
-        raise bad_request(f"Invalid string value '{value}' for email field \"{field_name}\"")
-    if value == "":
-        return value
-    if not _EMAIL_PATTERN.match(value.strip()):
-        raise bad_request(f"Invalid string value '{value}' for email field \"{field_name}\"")
-    return value.strip().lower()
-
-
 def composite_default(type_: str) -> dict[str, Any]:
     """A composite value with every sub-field at its default."""
     return {key: _copy(default) for key, (_, default) in COMPOSITES[type_].items()}
 
 
 def _copy(value: Any) -> Any:
+    if isinstance(value, list):
+        return list(value)
     return dict(value) if isinstance(value, dict) else value
 
 

@@ -205,9 +205,6 @@ def column_name(field_name: str, sub: str | None) -> str:
     return f"{field_name}{capitalize(sub)}" if sub else field_name
 
 
-def duplicate_error(column: str) -> Exception:
-    """Twenty's 400 for a unique violation."""
-    return bad_request(
-        f"A duplicate entry for {column} was found. This is not allowed.",
-        code="DUPLICATE_ENTRY_DETECTED",
-    )
+def duplicate_error() -> Exception:
+    """Twenty's 400 for a unique violation: its REST body names neither the column nor a code."""
+    return bad_request("A duplicate entry was detected")

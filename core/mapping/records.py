@@ -108,7 +108,9 @@ def _e164_parts(e164: str) -> tuple[str, str, str]:
     number = phonenumbers.parse(e164)
     region = phonenumbers.region_code_for_number(number)
     region = region or phonenumbers.region_code_for_country_code(number.country_code or 1)
-    return str(number.national_number), region, f"+{number.country_code}"
+    # The national significant number, as Twenty stores it (an Italian leading 0 is kept).
+    national = phonenumbers.national_significant_number(number)
+    return national, region, f"+{number.country_code}"
 
 
 def phones_value(build: Build) -> dict[str, Any] | None:

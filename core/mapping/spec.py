@@ -14,9 +14,10 @@ from core.schema_spec import FieldSpec, FieldType, ObjectSpec, OptionSpec, Schem
 __all__ = ["STANDARD_FIELDS", "schema_spec_from_mapping"]
 
 # Fields Twenty has already (standard objects) or creates itself (custom objects: `name`).
+# A current Twenty's person has no `city` (nor `xLink`): a map targeting it creates the field.
 _COMMON = {"id", "createdAt", "position", "name"}
 STANDARD_FIELDS: dict[str, set[str]] = {
-    "person": _COMMON | {"emails", "phones", "jobTitle", "city", "companyId", "linkedinLink"},
+    "person": _COMMON | {"emails", "phones", "jobTitle", "companyId", "linkedinLink"},
     "company": _COMMON | {"domainName", "address", "employees", "accountOwnerId"},
     "task": _COMMON | {"title", "bodyV2", "dueAt", "status", "assigneeId"},
     "note": _COMMON | {"title", "bodyV2"},

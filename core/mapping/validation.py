@@ -18,6 +18,7 @@ from typing import Any, Literal
 from core.mapping.outcomes import Outcome, Reason, Rejected, Transformed
 from core.mapping.spec import STANDARD_FIELDS
 from core.schema_spec import FieldSpec, SchemaSpec
+from core.values import is_twenty_email
 
 __all__ = ["RefState", "validate"]
 
@@ -25,7 +26,6 @@ RefState = Callable[[str], Literal["ok", "missing", "rejected"]]
 _NAME = re.compile(r"^[a-z][a-zA-Z0-9]{0,62}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 _REQUIRED = {"person": "name", "company": "name", "task": "title", "note": "title"}
 _TASK_STATUS = {"TODO", "IN_PROGRESS", "DONE"}
@@ -228,10 +228,17 @@ def _standard(key: str, value: Any) -> list[Reason]:
     kind = _STANDARD_TYPES.get(key)
     if kind == "EMAILS":
         primary = value.get("primaryEmail") if isinstance(value, dict) else None
-        return [] if primary is None or _EMAIL.match(primary) else _bad(key, "a valid email")
+        # Twenty stores emails canonical (lower-cased, punycode domain) and refuses others.
+        ok = primary is None or is_twenty_email(primary)
+        return [] if ok else _bad(key, "a valid email")
     if kind == "PHONES":
-        ok = isinstance(value, dict) and str(value.get("primaryPhoneNumber", "")).isdecimal()
-        return [] if ok else _bad(key, "a phone number")
+        # Twenty refuses a number it cannot place in a country (no country or calling code).
+        ok = (
+            isinstance(value, dict)
+            and str(value.get("primaryPhoneNumber", "")).isdecimal()
+            and bool(value.get("primaryPhoneCountryCode") or value.get("primaryPhoneCallingCode"))
+        )
+        return [] if ok else _bad(key, "a phone number with its country or calling code")
     if kind == "DATE_TIME":
         return (
             [] if isinstance(value, str) and _INSTANT.match(value) else _bad(key, "a UTC instant")

@@ -8,14 +8,17 @@ BlockNote document derived from our markdown) are not leaves of the payload and 
 The normalisations are the ones Twenty applies on write, so that a difference reported is a
 real one, never noise:
 
-- emails are trimmed and lower-cased (`transform-emails-value`);
+- emails are trimmed and canonical: lower-cased, an internationalised domain in punycode
+  (`transform-emails-value`, `canonicalizeEmail`);
+- link URLs have their origin lower-cased and one trailing `/` removed (`transform-links-value`);
 - text is trimmed (`transform-text-field`); an empty string and null are the same value;
 - numbers compare by value whatever their JSON type (`1500000000` = `1500000000.0` =
   `"1500000000"`: NUMBER is a float column and NUMERIC comes back as text);
 - DATE_TIME values compare as instants (`09:30-08:00` = `17:30:00.000Z`; no zone means UTC);
   DATE values compare by calendar date;
 - RICH_TEXT_V2 markdown compares with line endings and trailing blanks normalised;
-- phone numbers compare by their digits (Twenty stores sub-fields as text, formatting aside);
+- phone numbers compare as the national number Twenty stores (`+1 415-555-0100` =
+  `4155550100`; `transform-phones-value`), other phone text by its digits;
 - ids (relation join columns) compare case-insensitively; option lists (MULTI_SELECT) as sets.
 """
 
@@ -30,13 +33,15 @@ from typing import Any
 
 import msgspec
 
+from core.values import canonical_email, national_number, stored_link
+
 __all__ = ["FieldCheck", "compare_record", "flatten", "read_path", "values_agree"]
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-_NOT_DIGIT = re.compile(r"\D+")
 _EMAIL_LEAVES = {"primaryEmail", "additionalEmails"}
+_LINK_LEAVES = {"primaryLinkUrl", "url"}
 
 
 class FieldCheck(msgspec.Struct, frozen=True):
@@ -136,10 +141,14 @@ def _strings_agree(leaf: str, sent: str, read: str) -> bool:
 
 def _text(leaf: str, value: str) -> str:
     text = value.strip()
-    if leaf in _EMAIL_LEAVES or _UUID.match(text):
+    if leaf in _EMAIL_LEAVES:
+        return canonical_email(text)
+    if _UUID.match(text):
         return text.lower()
+    if leaf in _LINK_LEAVES:
+        return stored_link(text)
     if leaf.endswith("PhoneNumber") or leaf == "number":
-        return _NOT_DIGIT.sub("", text)
+        return national_number(text)
     return text
 
 

@@ -10,6 +10,9 @@ from core.values.contact import (
     Email,
     Phone,
     Zip,
+    canonical_email,
+    is_twenty_email,
+    national_number,
     parse_email,
     parse_phone,
     parse_zip,
@@ -37,6 +40,7 @@ from core.values.dental import (
     parse_tooth,
 )
 from core.values.errors import ValueParseError
+from core.values.links import stored_link
 from core.values.money import cents_to_micros, parse_money
 from core.values.scalars import parse_bool, parse_file_size, parse_id, parse_int, parse_list
 
@@ -52,10 +56,13 @@ __all__ = [
     "Tooth",
     "ValueParseError",
     "Zip",
+    "canonical_email",
     "cents_to_micros",
     "fdi_to_universal",
+    "is_twenty_email",
     "is_valid_npi",
     "localize",
+    "national_number",
     "normalize_cdt",
     "parse_bool",
     "parse_date",
@@ -74,4 +81,5 @@ __all__ = [
     "parse_tooth",
     "parse_zip",
     "parse_zone",
+    "stored_link",
 ]

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 import msgspec
 import phonenumbers
 
 from core.values.errors import ValueParseError
+from core.values.links import ascii_host
 
 __all__ = [
     "PLACEHOLDER_EMAILS",
     "Email",
     "Phone",
     "Zip",
+    "canonical_email",
+    "is_twenty_email",
+    "national_number",
     "parse_email",
     "parse_phone",
     "parse_zip",
@@ -70,7 +75,25 @@ PLACEHOLDER_EMAILS = frozenset(
     }
 )
 _PLACEHOLDER_WORDS = {"none", "refused", "declined", "n/a", "na", "no email", "noemail", "-"}
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The pattern Twenty's server checks a stored email against (zod's `z.email()`): an ASCII
+# domain with an alphabetic top level, so an internationalised domain passes as punycode.
+_EMAIL = re.compile(
+    r"^(?!\.)(?!.*\.\.)([A-Za-z0-9_'+\-.]*)[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$"
+)
+_UNSAFE_DOMAIN = re.compile(r"[\s/\\?#@:\[\]]")
+
+
+def canonical_email(text: str) -> str:
+    """An email as Twenty stores it: the local part lower-cased, the domain NFKC-normalised,
+    lower-cased, in its IDNA (punycode) form, without trailing dots (`...@MÜNCHEN.DE.` ->
+    `...@xn--mnchen-3ya.de`)."""
+    at = text.rfind("@")
+    if at <= 0 or at == len(text) - 1:
+        return text.lower()
+    domain = unicodedata.normalize("NFKC", text[at + 1 :]).lower()
+    if not _UNSAFE_DOMAIN.search(domain):
+        domain = ascii_host(domain.rstrip(".")).rstrip(".")
+    return f"{text[:at].lower()}@{domain}"
 
 
 class Email(msgspec.Struct, frozen=True):
@@ -82,11 +105,12 @@ class Email(msgspec.Struct, frozen=True):
 
 
 def parse_email(text: str | None) -> Email | None:
-    """Normalise an email (trim, lower-case) and detect placeholders (Q8); None for blank."""
+    """Normalise an email as Twenty stores it (trimmed, `canonical_email`) and detect
+    placeholders (Q8); None for blank. An address Twenty would refuse is `invalid`."""
     if text is None or not text.strip():
         return None
     raw = text
-    lowered = text.strip().lower()
+    lowered = canonical_email(text.strip())
     if lowered in _PLACEHOLDER_WORDS or lowered in PLACEHOLDER_EMAILS:
         return Email(raw, None, "placeholder")
     local = lowered.split("@", 1)[0]
@@ -95,6 +119,23 @@ def parse_email(text: str | None) -> Email | None:
     if _EMAIL.match(lowered) is None:
         return Email(raw, None, "invalid")
     return Email(raw, lowered)
+
+
+def is_twenty_email(address: str) -> bool:
+    """Whether Twenty stores `address` as it is (canonical and of the accepted shape)."""
+    return address == canonical_email(address) and _EMAIL.match(address) is not None
+
+
+def national_number(text: str) -> str:
+    """A phone's digits as Twenty stores them: the national significant number of an
+    international (`+...`) number, the digits of any other text."""
+    digits = re.sub(r"\D+", "", text)
+    if text.strip().startswith("+"):
+        try:
+            return phonenumbers.national_significant_number(phonenumbers.parse(text))
+        except phonenumbers.NumberParseException:
+            return digits
+    return digits
 
 
 class Zip(msgspec.Struct, frozen=True):

@@ -90,22 +90,22 @@ def test_in_list_items_are_not_trimmed(api: Api) -> None:
 
 
 def test_batch_upsert_writes_only_the_fields_sent_and_restores(api: Api) -> None:
-    person = api.create("people", {"jobTitle": "Dentist", "city": "Lyon"})
+    person = api.create("people", {"jobTitle": "Dentist", "avatarUrl": "Lyon"})
     api.client.delete(f"/people/{person['id']}", params={"soft_delete": "true"})
     new_id = str(uuid.uuid4())
     response = api.client.post(
         "/batch/people",
         params={"upsert": "true"},
-        json=[{"id": person["id"], "jobTitle": "Hygienist"}, {"id": new_id, "city": None}],
+        json=[{"id": person["id"], "jobTitle": "Hygienist"}, {"id": new_id, "avatarUrl": None}],
     )
     assert response.status_code == 201, response.text
     api.track("people", [{"id": new_id}])
     by_id = {r["id"]: r for r in response.json()["data"]["createPeople"]}
     kept = by_id[person["id"]]
-    assert kept["jobTitle"] == "Hygienist" and kept["city"] == "Lyon"
+    assert kept["jobTitle"] == "Hygienist" and kept["avatarUrl"] == "Lyon"
     assert kept["deletedAt"] is None and kept["createdAt"] == person["createdAt"]
     cleared = api.client.post(
-        "/batch/people", params={"upsert": "true"}, json=[{"id": person["id"], "city": None}]
+        "/batch/people", params={"upsert": "true"}, json=[{"id": person["id"], "avatarUrl": None}]
     )
-    assert cleared.json()["data"]["createPeople"][0]["city"] is None
+    assert cleared.json()["data"]["createPeople"][0]["avatarUrl"] is None
     assert by_id[new_id]["deletedAt"] is None

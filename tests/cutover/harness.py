@@ -120,7 +120,7 @@ class Rehearsal:
                 "name": {"firstName": "Pre", "lastName": "Existing"},
                 "emails": {"primaryEmail": email},
                 "jobTitle": "Office manager",
-                "city": "Eugene",
+                "avatarUrl": "Eugene",
             }
             records.append(("people", person, deleted))
         return records

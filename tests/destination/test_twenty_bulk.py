@@ -115,10 +115,10 @@ def test_upsert_many_writes_the_fields_sent_restores_and_creates(twenty: Target)
     old, new = _people(2)
 
     async def body(client: TwentyClient) -> list[Any]:
-        created = await client.create_one("people", {**old, "city": "Lyon"})
+        created = await client.create_one("people", {**old, "avatarUrl": "Lyon"})
         await client.delete_one("people", old["id"], soft=True)
         upserted = await client.upsert_many(
-            "people", [{"id": old["id"], "jobTitle": "Hygienist"}, {**new, "city": None}]
+            "people", [{"id": old["id"], "jobTitle": "Hygienist"}, {**new, "avatarUrl": None}]
         )
         back = await client.find_by_ids("people", [old["id"], new["id"]])
         await client.delete_many("people", [old["id"], new["id"]], soft=False)
@@ -129,7 +129,7 @@ def test_upsert_many_writes_the_fields_sent_restores_and_creates(twenty: Target)
     by_id = {r["id"]: r for r in back}
     kept = by_id[old["id"]]
     assert kept["deletedAt"] is None and kept["jobTitle"] == "Hygienist"
-    assert kept["city"] == "Lyon" and kept["name"] == old["name"]
+    assert kept["avatarUrl"] == "Lyon" and kept["name"] == old["name"]
     assert kept["createdAt"] == created["createdAt"]
     assert by_id[new["id"]]["jobTitle"] == "Dentist"
 

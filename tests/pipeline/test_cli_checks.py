@@ -33,7 +33,7 @@ def _workspace(tmp_path: Path, url: str = "http://127.0.0.1:9") -> Workspace:
 def _people(n: int) -> list[Seed]:
     return [
         Seed(f"patient:{10480 + i}", "person", "people",
-             {"name": {"firstName": f"P{i}", "lastName": "Q"}, "city": "Springfield"})
+             {"name": {"firstName": f"P{i}", "lastName": "Q"}, "avatarUrl": "Springfield"})
         for i in range(n)
     ]  # fmt: skip
 
@@ -78,12 +78,12 @@ def test_verify_exits_1_and_names_the_field_that_differs(
 
     async def corrupt() -> None:
         async with client_for(twenty_sandbox.base_url, twenty_sandbox.api_key) as client:
-            await client.update_one("people", dest, {"city": "Elsewhere"})
+            await client.update_one("people", dest, {"avatarUrl": "Elsewhere"})
 
     anyio.run(corrupt)
     code, out = invoke_ferry(workspace.workdir, "verify", key=twenty_sandbox.api_key)
     assert code == 1
-    assert "differs: people.city in 1 record(s)" in out
+    assert "differs: people.avatarUrl in 1 record(s)" in out
     assert "reconciliation DOES NOT add up" in out  # the export holds rows never extracted
     assert "Elsewhere" not in out and "Springfield" not in out
 

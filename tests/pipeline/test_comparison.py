@@ -75,3 +75,38 @@ def test_only_what_was_sent_is_compared() -> None:
 def test_flatten_keeps_lists_and_empty_composites_as_leaves() -> None:
     payload = {"a": {"b": 1, "c": {"d": [1, 2]}}, "e": {}, "f": None}
     assert list(flatten(payload)) == [("a.b", 1), ("a.c.d", [1, 2]), ("e", {}), ("f", None)]
+
+
+# Values read back as Twenty stores them (links, phones, emails), and what stays a change.
+AS_STORED = [
+    ("domainName.primaryLinkUrl", "HTTPS://Smile-Dental.EXAMPLE/", "https://smile-dental.example"),
+    ("domainName.primaryLinkUrl", "https://smile.example:443/", "https://smile.example"),
+    (
+        "domainName.secondaryLinks",
+        [{"url": "https://Www.X.example/", "label": ""}],
+        [{"url": "https://www.x.example", "label": ""}],
+    ),
+    ("phones.primaryPhoneNumber", "+1 415-555-0100", "4155550100"),
+    ("phones.primaryPhoneNumber", "+44 20 7946 0958", "2079460958"),
+    ("phones.primaryPhoneNumber", "+39 02 8720 5000", "0287205000"),
+    (
+        "phones.additionalPhones",
+        [{"number": "+33 1 42 68 53 00", "countryCode": "FR"}],
+        [{"number": "142685300", "countryCode": "FR", "callingCode": "+33"}],
+    ),
+    ("emails.primaryEmail", "X@MÜNCHEN．DE.", "x@xn--mnchen-3ya.de"),
+    ("emails.additionalEmails", ["a@Straße.example"], ["a@xn--strae-oqa.example"]),
+]
+STILL_CHANGED = [
+    ("domainName.primaryLinkUrl", "https://smile.example/Path", "https://smile.example/path"),
+    ("domainName.primaryLinkUrl", "https://smile.example", "https://smile.example.org"),
+    ("phones.primaryPhoneNumber", "+44 20 7946 0958", "4155550100"),
+    ("emails.primaryEmail", "x@münchen.de", "x@munchen.de"),
+]
+
+
+def test_values_compare_in_the_form_twenty_stores_them() -> None:
+    for path, sent, read in AS_STORED:
+        assert values_agree(path, sent, read), (path, sent, read)
+    for path, sent, read in STILL_CHANGED:
+        assert not values_agree(path, sent, read), (path, sent, read)

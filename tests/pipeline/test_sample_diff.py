@@ -37,7 +37,7 @@ SOURCES = {
         "name.firstName": ["first_name"],
         "name.lastName": ["last_name"],
         "emails": ["email"],
-        "city": ["city"],
+        "avatarUrl": ["city"],
     }
 }
 NOW = datetime(2026, 11, 27, 3, 30, tzinfo=UTC)
@@ -56,7 +56,7 @@ def _seeds() -> list[Seed]:
             {
                 "name": {"firstName": first, "lastName": last},
                 "emails": {"primaryEmail": email.strip()},
-                "city": city,
+                "avatarUrl": city,
             },
             row={"first_name": first, "last_name": last, "email": email, "city": city},
         )
@@ -82,7 +82,7 @@ def _diff(store: EventStore, sandbox: SandboxHandle, corrupt: bool = False) -> S
                 dest = store.connection.execute(
                     "SELECT destination_id FROM record_state WHERE stream_id = 'patient:10480'"
                 ).fetchone()[0]
-                await client.update_one("people", dest, {"city": "Shelbyville"})
+                await client.update_one("people", dest, {"avatarUrl": "Shelbyville"})
             return await build_sample_diff(store.connection, client, keys, SOURCES, run_id="s1")
 
     return anyio.run(main)
@@ -98,7 +98,7 @@ def test_each_field_has_source_sent_read_back_and_agreement(
     assert (email.sent, email.read, email.agrees) == (
         "Laura.Smith@MAIL.example", "laura.smith@mail.example", True,
     )  # fmt: skip
-    city = rows[("patient:10480", "city")]
+    city = rows[("patient:10480", "avatarUrl")]
     assert (city.source, city.sent, city.read, city.agrees) == (
         "Springfield", "Springfield", "Shelbyville", False,
     )  # fmt: skip
@@ -119,7 +119,7 @@ def test_html_is_escaped_self_contained_and_warns_csv_is_safe_in_a_spreadsheet(
     cells = list(csv.reader(io.StringIO(render_diff_csv(diff))))
     assert cells[0] == ["stream_id", "object", "field", "source", "sent", "read_back",
                         "agrees", "note"]  # fmt: skip
-    city = next(c for c in cells if c[0] == "patient:10481" and c[2] == "city")
+    city = next(c for c in cells if c[0] == "patient:10481" and c[2] == "avatarUrl")
     assert city[3:6] == ["'=HYPERLINK(1)"] * 3 and city[6] == "yes"
 
 

@@ -38,7 +38,7 @@ def _seeds() -> list[Seed]:
                 "name": {"firstName": f"Probe{i}", "lastName": "Smith "},
                 "emails": {"primaryEmail": f"Probe{i}.Smith@MAIL.example"},
                 "phones": {"primaryPhoneNumber": "5555550143", "primaryPhoneCallingCode": "+1"},
-                "city": "Springfield",
+                "avatarUrl": "Springfield",
             },
             refs={"companyId": "practice:1"},
         )
@@ -120,7 +120,7 @@ def test_a_changed_field_a_deleted_and_a_soft_deleted_record_are_named(
     changed, gone, hidden = "patient:10482", "appointment:583301", "patient:10484"
 
     async def corrupt(client: Any) -> None:
-        await client.update_one("people", _dest(store, changed), {"city": "Shelbyville"})
+        await client.update_one("people", _dest(store, changed), {"avatarUrl": "Shelbyville"})
         await client.delete_one("tasks", _dest(store, gone), soft=False)
         await client.delete_one("people", _dest(store, hidden), soft=True)
 
@@ -129,12 +129,12 @@ def test_a_changed_field_a_deleted_and_a_soft_deleted_record_are_named(
     assert (summary.checked, summary.failed) == (9, 3)
     assert summary.entities["patient"].mismatched == 2
     assert summary.entities["appointment"].missing == 1
-    assert summary.fields == {"people.city": 1, "people.deletedAt": 1}
+    assert summary.fields == {"people.avatarUrl": 1, "people.deletedAt": 1}
 
     event = _last(store, changed)
     assert isinstance(event, VerificationFailed) and not event.missing
     assert [(d.field, d.expected, d.actual) for d in event.diffs] == [
-        ("city", "Springfield", "Shelbyville")
+        ("avatarUrl", "Springfield", "Shelbyville")
     ]
     missing = _last(store, gone)
     assert isinstance(missing, VerificationFailed) and missing.missing and missing.diffs == []

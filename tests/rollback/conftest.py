@@ -32,7 +32,7 @@ SEED: list[tuple[str, dict[str, Any], bool]] = [
             "name": {"firstName": "Pre", "lastName": "Existing"},
             "emails": {"primaryEmail": "laura.smith@mail.example"},
             "jobTitle": "Office manager",
-            "city": "Eugene",
+            "avatarUrl": "Eugene",
         },
         False,
     ),

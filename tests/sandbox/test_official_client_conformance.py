@@ -46,7 +46,7 @@ CASES = [
         "person",
         "people",
         lambda m, tag: m.Person(job_title=tag, name=m.PersonName(first_name="Ana")),
-        lambda m: m.PersonForUpdate(city="Faro"),
+        lambda m: m.PersonForUpdate(jobTitle="Faro"),
         "jobTitle",
     ),
     Case(
