@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from adapters.twenty_sandbox import SandboxConfig, SandboxHandle, running_sandbox
+from tests.browser import chromium, report_page  # noqa: F401 (fixtures for every suite)
 
 SANDBOX_TEST_KEY = "sandbox-test-key"
 _REPO = Path(__file__).resolve().parent.parent
