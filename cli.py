@@ -1933,7 +1933,7 @@ def delta_command(
     try:
         export = open_export(new_export, session.headers)
         progress = _RichProgress(Console(stderr=True))
-        with progress.bars:
+        with _held(session.workspace.workdir, "delta", hold=not dry_run), progress.bars:
             result = anyio.run(
                 lambda: apply_delta(session, export, options, SystemClock(), progress)
             )
@@ -2119,6 +2119,19 @@ def _confirm_rollback(yes: bool, cost: str) -> None:
     click.confirm(f"{cost}. Undo these writes in Twenty now?", abort=True)
 
 
+def _held(workdir: Path, command: str, *, hold: bool = True) -> Any:
+    """The work directory held for one command that writes (core.run_lock): a second
+    `run`, `delta` or `rollback` on it is refused at once, naming the holder."""
+    import contextlib
+    from datetime import UTC, datetime
+
+    from core.run_lock import hold_workdir
+
+    if not hold:
+        return contextlib.nullcontext()
+    return hold_workdir(workdir, command, datetime.now(UTC).isoformat(timespec="seconds"))
+
+
 def _run_rollback(workspace: Any, options: Any, total: int) -> Any:
     """The rollback through one Twenty client (the configured budget, shared limiter), with
     a progress bar (records, rate, time left)."""
@@ -2127,7 +2140,7 @@ def _run_rollback(workspace: Any, options: Any, total: int) -> Any:
 
     progress = _RichProgress(Console(stderr=True))
     progress.stage("records", "undo", total)
-    with _StopOnInterrupt() as stop, progress.bars:
+    with _held(workspace.workdir, "rollback"), _StopOnInterrupt() as stop, progress.bars:
         return _checks_call(
             _checks_client(workspace),
             lambda client: rollback(

@@ -506,3 +506,32 @@ def test_a_read_only_work_directory_is_one_line(public_dir: Path, command: str) 
     assert done.returncode == 1, done.stderr
     assert_one_line_error(done.stderr, str(workdir))
     assert "read-only" in done.stderr or "cannot write" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("rollback", "--yes"),
+        ("delta", str(FIXTURES / "delta_cp1252")),
+    ],
+    ids=["rollback", "delta"],
+)
+def test_rollback_and_delta_are_refused_while_another_command_holds_the_directory(
+    twenty_sandbox: SandboxHandle,
+    key_env: Callable[[str], None],
+    tmp_path: Path,
+    args: tuple[str, ...],
+) -> None:
+    from core.run_lock import hold_workdir
+
+    key_env(twenty_sandbox.api_key)
+    workdir = prepare(tmp_path / "wd", twenty_sandbox.base_url)
+    invoke(workdir, "run", "--without-sample-approval")
+    with sqlite3.connect(workdir / "ferry.db") as conn:
+        before = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    with hold_workdir(workdir, "run", "2026-01-01T00:00:00+00:00"):
+        code, _, err = ferry_cli(workdir, *args)
+    assert code == 1, err
+    assert_one_line_error(err, str(workdir), "is in use by", "Nothing was written")
+    with sqlite3.connect(workdir / "ferry.db") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == before
