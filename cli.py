@@ -2273,6 +2273,8 @@ def _print_rollback_result(result: Any) -> None:
 def report_command(context: Context, name: str, fmt: str, out: Path | None) -> None:
     """Write an audit deliverable (owner-only, under reports/ unless --out)."""
     if name == "mapping":  # Markdown and HTML, as `ferry map show`
+        if fmt != "md":
+            _fail("the mapping document is Markdown and HTML: drop --format")
         _write_mapping_document(context, out)
         return
     from core.config import load_config

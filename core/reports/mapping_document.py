@@ -68,9 +68,24 @@ _TRANSFORM_WORDS = {
 _NOT_A_FIELD = {
     "ignore": "",
     "context": "read by Ferry to place other values (not stored as a field of its own)",
-    "folded": "folded into the record it belongs to (see the file's target)",
+    "folded": "folded into the record it belongs to",
     "member_code": "matches providers to workspace members (providers are not records)",
     "member_email": "matches providers to workspace members by email",
+}
+
+
+# What a file without records of its own becomes; its `folded` columns say where they go.
+_FOLDED = {
+    "referral": (
+        "incoming referrals fill the person's referral source and detail; outgoing ones "
+        "become a note (REFERRAL) on the person, or are skipped by configuration"
+    ),
+    "custom_field": (
+        "each row is pivoted onto the record it describes: medical alerts (MA_... keys set "
+        "to Yes) into person.medicalAlerts, the HIPAA acknowledgement and its date, the "
+        "tooth chart, the rest as text"
+    ),
+    "provider": "providers are matched to workspace members by email (`ferry members check`)",
 }
 
 
@@ -99,6 +114,7 @@ class DocumentFile(msgspec.Struct, frozen=True, kw_only=True):
     entity: str
     file: str
     target: str
+    note: str
     columns: list[DocumentColumn]
 
 
@@ -179,7 +195,8 @@ def build_document(mapping: Mapping, digest: str, confirmation: str) -> MappingD
             entity=entity,
             file=file.file,
             target=file.target,
-            columns=[_column(file.target, column) for column in file.columns],
+            note="" if file.target else _FOLDED.get(entity, ""),
+            columns=[_column(entity, file.target, column) for column in file.columns],
         )
         for entity, file in _ordered(mapping)
     ]
@@ -207,10 +224,12 @@ def _ordered(mapping: Mapping) -> list[tuple[str, FileMapping]]:
     return sorted(mapping.files.items(), key=lambda item: rank.get(item[0], len(rank)))
 
 
-def _column(object_name: str, column: ColumnMapping) -> DocumentColumn:
+def _column(entity: str, object_name: str, column: ColumnMapping) -> DocumentColumn:
     reason = ""
     if column.is_ignored:
         reason = column.reason or "ignored"
+    elif column.transform == "folded" and entity in _FOLDED:
+        reason = f"folded: {_FOLDED[entity]}"
     elif column.transform in _NOT_A_FIELD:
         reason = _NOT_A_FIELD[column.transform]
     elif not column.target:

@@ -78,6 +78,8 @@ def render_mapping_markdown(document: MappingDocument) -> str:
 def _file_markdown(file: DocumentFile) -> list[str]:
     target = f"Twenty object `{file.target}`" if file.target else "no records of its own"
     lines = [f"## {_md(file.file)} ({target})", ""]
+    if file.note:
+        lines += [_md(file.note[0].upper() + file.note[1:]) + ".", ""]
     lines += ["| " + " | ".join(_COLUMNS) + " |", "|" + "---|" * len(_COLUMNS)]
     for c in file.columns:
         field = c.target or f"no field: {c.reason}"
@@ -169,8 +171,9 @@ def _file_html(file: DocumentFile) -> str:
     head = "".join(f"<th>{_e(name)}</th>" for name in ("Column", *_COLUMNS[1:]))
     return (
         f"<h2>{_e(file.file)} ({_e(target)})</h2>"
-        f'<table class="columns" data-file="{_e(file.file)}"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        + (f"<p>{_e(file.note[0].upper() + file.note[1:])}.</p>" if file.note else "")
+        + f'<table class="columns" data-file="{_e(file.file)}">'
+        + f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 
 

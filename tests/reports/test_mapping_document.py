@@ -127,6 +127,8 @@ def test_the_document_covers_every_file_and_column_of_a_generated_export(
             assert re.fullmatch(r"[a-zA-Z]+\.[a-zA-Z0-9.]+|no field: .{8,}", field), (name, row)
     assert "| Birth Date | person.birthDate | date |" in markdown
     assert "| SSN | no field: " in markdown
+    assert "| Direction | no field: folded: incoming referrals fill the person's" in markdown
+    assert "| Value | no field: folded: each row is pivoted onto the record" in markdown
     digest = hashlib.sha256((workdir / "mapping.toml").read_bytes()).hexdigest()
     sign_off = markdown.split("## Sign-off", 1)[1]
     assert digest in sign_off and sign_off.count("Signature: ") == 2
@@ -190,6 +192,17 @@ def test_a_bad_mapping_is_a_one_line_error(
     message = str(result.exception)
     assert expected in message and "mapping.toml" in message and "\n" not in message
     assert not (tmp_path / "work" / "reports" / "mapping.html").exists()
+
+
+def test_report_mapping_refuses_another_format(tmp_path: Path) -> None:
+    workdir = tmp_path / "work"
+    assert _run(workdir, "map", "propose", str(BUNDLES / "small_utf8")).exit_code == 0
+    (workdir / "reports" / "mapping.md").unlink()
+    result = _run(workdir, "report", "mapping", "--format", "csv")
+    assert result.exit_code == 1
+    assert "Markdown and HTML: drop --format" in result.output
+    assert not (workdir / "reports" / "mapping.md").exists()
+    assert not (workdir / "reports" / "mapping.csv").exists()
 
 
 def test_hostile_headers_and_codes_are_escaped(tmp_path: Path, report_page: ReportPage) -> None:
