@@ -40,7 +40,7 @@ _NEXT: dict[str, tuple[str, str]] = {
     ),
     "delta": (
         "`ferry verify` reads the records back and reconciles",
-        "`ferry delta EXPORT` again resumes where it stopped",
+        "`ferry run` finishes what this delta left, then `ferry verify`",
     ),
     "delta dry run": (
         "`ferry delta EXPORT` without --dry-run sends these changes",
