@@ -1036,7 +1036,12 @@ def map_propose(context: Context, export: Path, out: Path | None) -> None:
     proposal = propose_mapping(open_export(export))
     target = out or _mapping_path(context)
     digest = write_mapping(proposal.mapping, target)
-    written = write_proposal_report(proposal, target, private_dir(context.workdir / "reports"))
+    reports = private_dir(context.workdir / "reports")
+    if context.store_path.exists():  # a proposal may be the confirmed mapping again
+        with _open_store(context) as store:
+            written = write_proposal_report(proposal, target, reports, store)
+    else:
+        written = write_proposal_report(proposal, target, reports)
     for line in written.lines:
         click.echo(line)
     click.echo(f"mapping (sha256 {digest[:12]}), to edit:\n  {target}")

@@ -20,6 +20,7 @@ from core.reports.mapping_document import (
     unplaced_guidance,
 )
 from core.reports.mapping_render import write_documents
+from events.store import EventStore
 
 __all__ = [
     "LOW_CONFIDENCE",
@@ -96,12 +97,16 @@ class ProposalReport(msgspec.Struct, frozen=True, kw_only=True):
     html: Path
 
 
-def write_proposal_report(proposal: Proposal, mapping_path: Path, reports: Path) -> ProposalReport:
+def write_proposal_report(
+    proposal: Proposal, mapping_path: Path, reports: Path, store: EventStore | None = None
+) -> ProposalReport:
     """Write the mapping document of a freshly written proposal into `reports/`; the summary.
+
+    With the work directory's store, the document says whether this mapping is the confirmed one.
 
     Raises:
         MappingError: when the mapping file cannot be read back.
     """
-    document = mapping_document(mapping_path)
+    document = mapping_document(mapping_path, store)
     markdown, html = write_documents(document, reports / "mapping.md")
     return ProposalReport(lines=propose_summary(proposal, document), markdown=markdown, html=html)

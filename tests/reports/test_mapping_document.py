@@ -170,6 +170,10 @@ def test_status_and_hash_follow_confirmation_and_edits(tmp_path: Path) -> None:
     after = hashlib.sha256(path.read_bytes()).hexdigest()
     assert after != before and f"`{after}`" in edited and before not in edited
     assert "differs from the mapping confirmed by ana" in edited
+    path.write_text(path.read_text().replace('"Active" = "INACTIVE"', '"Active" = "ACTIVE"', 1))
+    assert _run(workdir, "map", "propose", str(BUNDLES / "small_utf8")).exit_code == 0
+    proposed = (workdir / "reports" / "mapping.md").read_text(encoding="utf-8")
+    assert "- Status: confirmed by ana at " in proposed  # the same proposal is the confirmed one
 
 
 @pytest.mark.parametrize(
