@@ -116,6 +116,12 @@ def _variable_name(ctx: click.Context, param: click.Parameter, value: str | None
     return check_variable_name(value, f"--{(param.name or '').replace('_', '-')}")
 
 
+def _next_step(command: str, *, is_ok: bool = True) -> str:
+    from core.reports.next_step import next_step
+
+    return next_step(command, is_ok=is_ok)
+
+
 def _fail(message: str, code: int = 1) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(code)
@@ -877,6 +883,7 @@ def schema_apply(
         click.echo(f"probe {result.object_name}: {status}")
     if any(not result.ok for result in done.probes):
         raise click.ClickException("a probe record was not accepted as written; see above")
+    click.echo(_next_step("schema apply"))
 
 
 @schema.command("checklist")
@@ -1017,26 +1024,30 @@ def _mapping_path(context: Context) -> Path:
 )
 @pass_context
 def map_propose(context: Context, export: Path, out: Path | None) -> None:
-    """Propose mapping.toml from the export's headers and values, lowest confidence first."""
+    """Propose mapping.toml from the export's headers and values; write the mapping document
+    (reports/mapping.md and .html) and print a summary, lowest confidence first."""
     from adapters.dental_exec import open_export
     from core.mapping import write_mapping
     from core.mapping.proposer import propose_mapping
+    from core.reports.mapping_summary import write_proposal_report
+    from core.reports.next_step import next_step
+    from events.private_files import private_dir
 
     proposal = propose_mapping(open_export(export))
     target = out or _mapping_path(context)
     digest = write_mapping(proposal.mapping, target)
-    table = Table("confidence", "file", "header", "column", "target", "evidence")
-    for item in proposal.columns:
-        column = item.column or "?"
-        table.add_row(
-            f"{item.confidence:.2f}", item.file, item.header, column, item.target, item.evidence
-        )
-    Console(width=200).print(table)
-    for name, codes in sorted(proposal.unplaced.items()):
-        click.echo(f"value map {name}: unplaced {', '.join(codes)}")
-    low = sum(1 for item in proposal.columns if item.confidence < 0.8)
-    click.echo(f"{len(proposal.columns)} columns, {low} below 0.8 confidence; review them")
-    click.echo(f"Mapping written to {target} (sha256 {digest[:12]}); then `ferry map confirm`")
+    reports = private_dir(context.workdir / "reports")
+    if context.store_path.exists():  # a proposal may be the confirmed mapping again
+        with _open_store(context) as store:
+            written = write_proposal_report(proposal, target, reports, store)
+    else:
+        written = write_proposal_report(proposal, target, reports)
+    for line in written.lines:
+        click.echo(line)
+    click.echo(f"mapping (sha256 {digest[:12]}), to edit:\n  {target}")
+    click.echo(f"mapping document to read and sign (also as {written.markdown.name}):")
+    click.echo(f"  {written.html}")
+    click.echo(next_step("map propose", is_ok=not proposal.unplaced))
 
 
 @map_group.command("confirm")
@@ -1059,6 +1070,7 @@ def map_confirm(context: Context, user: str | None, allow_missing: tuple[str, ..
 
     from core.lifecycle import Lifecycle
     from core.mapping.gate import confirm_mapping
+    from core.reports.next_step import next_step
     from core.source_audit.readiness import file_label
     from events.private_files import private_dir
     from events.store import EventStore
@@ -1072,6 +1084,7 @@ def map_confirm(context: Context, user: str | None, allow_missing: tuple[str, ..
     for entity in filter(None, event.absent_files.split(",")):
         click.echo(f"acknowledged absent from the export: {file_label(entity)}")
     click.echo(f"Mapping confirmed by {who}: sha256 {event.mapping_hash}")
+    click.echo(next_step("map confirm"))
 
 
 def _configured_source(context: Context, mapping_path: Path) -> Any:
@@ -1104,6 +1117,33 @@ def map_diff(context: Context) -> None:
     for change in changes:
         click.echo(f"{change.where}: {change.before!r} -> {change.after!r}")
     click.echo(f"{len(changes)} change(s) since the last confirmation")
+
+
+@map_group.command("show")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the Markdown (default reports/mapping.md); the HTML goes beside it.",
+)
+@pass_context
+def map_show(context: Context, out: Path | None) -> None:
+    """Write the mapping document for sign-off (Markdown and HTML), owner-only."""
+    _write_mapping_document(context, out)
+
+
+def _write_mapping_document(context: Context, out: Path | None) -> None:
+    """`map show` and `report mapping`: the document of the work directory's mapping.toml."""
+    from core.reports.mapping_render import write_mapping_report
+    from events.private_files import private_dir
+
+    markdown = out or private_dir(context.workdir / "reports") / "mapping.md"
+    if not context.store_path.exists():
+        written = write_mapping_report(_mapping_path(context), markdown)
+    else:
+        with _open_store(context) as store:
+            written = write_mapping_report(_mapping_path(context), markdown, store)
+    click.echo(f"written: {written[0]} and {written[1]}, owner-only")
 
 
 # --- runs: init, plan, sample, run, verify, demo --------------------------------------------
@@ -1155,7 +1195,7 @@ def init_command(
     workspace.close()
     click.echo(f"initialised {context.workdir}: ferry.toml, ferry.db, reports/")
     click.echo(f"migration namespace {workspace.namespace} (every Twenty id derives from it)")
-    click.echo("next: ferry source audit, ferry map propose, ferry map confirm")
+    click.echo("next: `ferry source audit`, then `ferry map propose EXPORT`")
 
 
 def _session(context: Context, **overrides: Any) -> Any:
@@ -1382,6 +1422,7 @@ def run_command(
     result = _execute(
         context, request, _twenty_overrides(twenty_url, api_key_env, rate_limit, batch_size)
     )
+    click.echo(_next_step("run", is_ok=result.outcome == "completed" and not result.reasons))
     if result.outcome not in ("completed",):
         sys.exit(3 if result.outcome in ("interrupted", "timed_out") else 1)
 
@@ -1528,6 +1569,7 @@ def verify_command(
         click.echo(msgspec.json.format(msgspec.json.encode(data)).decode())
     else:
         _print_verification(outcome)
+        click.echo(_next_step("verify", is_ok=outcome.is_clean))
     if not outcome.is_clean:
         sys.exit(1)
 
@@ -1705,7 +1747,7 @@ def sample_group(
     click.echo(f"diff: {info.records} records, {info.disagreements} field(s) not read back as sent")
     for path in paths:
         click.echo(f"written: {path} (patient values: owner-only, do not share)")
-    click.echo("next: review the diff, then `ferry sample approve`")
+    click.echo(_next_step("sample", is_ok=not info.disagreements))
 
 
 @sample_group.command("approve")
@@ -1743,6 +1785,7 @@ def sample_approve_command(context: Context, user: str | None, accept_difference
         f"sample run {approval.run_id} approved by {approval.user} at {approval.approved_at} "
         f"(diff {approval.diff_hash[:12]})"
     )
+    click.echo(_next_step("sample approve"))
 
 
 def _run_sample(context: Context, size: int | None, seed: int, overrides: dict[str, Any]) -> Any:
@@ -1949,6 +1992,8 @@ def delta_command(
     _print_delta(result, report)
     if anchored:
         click.echo(anchored)
+    step = "delta dry run" if dry_run else "delta"
+    click.echo(_next_step(step, is_ok=result.outcome == "completed"))
 
 
 def _delta_cost(workspace: Any, result: Any) -> str:
@@ -2067,6 +2112,7 @@ def rollback_command(
         workspace.close()
     _print_rollback_result(result)
     click.echo(anchored)
+    click.echo(_next_step("rollback", is_ok=result.outcome == "completed" and not result.failures))
     if result.outcome != "completed":
         sys.exit(3 if result.outcome == "interrupted" else 1)
     if result.failures or any(c.resolution == "left_alone" for c in result.conflicts):
@@ -2211,7 +2257,7 @@ def _print_rollback_result(result: Any) -> None:
     "name",
     type=click.Choice(
         ["audit-log", "reconciliation", "rejected", "member-defaults", "conflicts",
-         "rebuild-guide"]
+         "rebuild-guide", "mapping"]
     ),
 )  # fmt: skip
 @click.option(
@@ -2231,6 +2277,11 @@ def _print_rollback_result(result: Any) -> None:
 @pass_context
 def report_command(context: Context, name: str, fmt: str, out: Path | None) -> None:
     """Write an audit deliverable (owner-only, under reports/ unless --out)."""
+    if name == "mapping":  # Markdown and HTML, as `ferry map show`
+        if fmt != "md":
+            _fail("the mapping document is Markdown and HTML: drop --format")
+        _write_mapping_document(context, out)
+        return
     from core.config import load_config
     from core.reports.deliverables import ReportRequest, default_path, write_report
     from core.workspace import open_workspace

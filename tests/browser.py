@@ -29,9 +29,15 @@ class ReportPage:
         self.page.wait_for_load_state("load")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium() -> Iterator[Any]:
-    """One headless Chromium for the session."""
+    """A headless Chromium for one test.
+
+    Not one for the session: playwright's sync driver keeps an asyncio loop running in the
+    main thread while it is open, and every `anyio.run` after it in the same process (the
+    CLI's commands, the pipeline's tests) would fail with "Already running asyncio in this
+    thread". Closed after each test, it leaves the thread as it found it.
+    """
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
         pytest.skip("no chromium on this machine (.ci/run installs Debian's package)")

@@ -21,7 +21,7 @@ def test_propose_confirm_diff(tmp_path: Path) -> None:
     proposed = _run(tmp_path, "map", "propose", str(BUNDLES / "small_utf8"))
     assert proposed.exit_code == 0, proposed.output
     assert (tmp_path / "mapping.toml").exists()
-    assert "Mapping written to" in proposed.output
+    assert f"to edit:\n  {tmp_path / 'mapping.toml'}\n" in proposed.output
     confirmed = _run(tmp_path, "map", "confirm", "--user", "alice")
     assert confirmed.exit_code == 0, confirmed.output
     assert "confirmed by alice" in confirmed.output
@@ -40,9 +40,9 @@ def test_propose_lists_lowest_confidence_first(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert out.exists()
     confidences = [
-        float(line.split("│")[1]) for line in result.output.splitlines() if line.startswith("│ 0.")
+        float(line.split()[0]) for line in result.output.splitlines() if line.startswith("  0.")
     ]
-    assert confidences == sorted(confidences)
+    assert confidences and confidences == sorted(confidences)
 
 
 def test_confirm_without_mapping_is_a_clean_error(tmp_path: Path) -> None:
