@@ -2284,7 +2284,7 @@ def export_twenty_csv_command(context: Context, out: Path | None) -> None:
     session = _session(context)
     workspace = session.workspace
     try:
-        anyio.run(lambda: session.run(RunRequest(command="export", load=False)))
+        anyio.run(lambda: session.run(RunRequest(command="export twenty-csv", load=False)))
         target = out or workspace.reports / "twenty-csv"
         result = export_twenty_csv(
             workspace.store.connection, session.spec(), workspace.namespace, target
