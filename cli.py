@@ -2305,6 +2305,48 @@ def report_command(context: Context, name: str, fmt: str, out: Path | None) -> N
     click.echo(f"written: {written.path}{count}, owner-only")
 
 
+# --- export ---------------------------------------------------------------------------------
+
+
+@ferry.group("export")
+def export_group() -> None:
+    """Files for importing by other means than the API run."""
+
+
+@export_group.command("twenty-csv")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write into (default reports/twenty-csv), owner-only.",
+)
+@pass_context
+def export_twenty_csv_command(context: Context, out: Path | None) -> None:
+    """One CSV per Twenty object for Twenty's import screen, parents first, with the ids.
+
+    The export is read first exactly as `ferry run` reads it (local stages only, nothing is
+    sent), so the files hold what the API run would send, under the same ids.
+    """
+    import anyio
+
+    from core.pipeline.run import RunRequest
+    from core.reports.twenty_csv import export_twenty_csv
+
+    session = _session(context)
+    workspace = session.workspace
+    try:
+        anyio.run(lambda: session.run(RunRequest(command="export twenty-csv", load=False)))
+        target = out or workspace.reports / "twenty-csv"
+        result = export_twenty_csv(
+            workspace.store.connection, session.spec(), workspace.namespace, target
+        )
+    finally:
+        workspace.close()
+    rows = sum(o.rows for o in result.objects)
+    click.echo(f"written: {len(result.files)} file(s), {rows:,} row(s) in {target}, owner-only")
+    click.echo(f"next: import them in the order of {target / 'README.md'} (see docs/runbook.md)")
+
+
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     main()
