@@ -970,29 +970,40 @@ def members_check(
     else:
         source = open_export(export)
     providers = providers_from_rows(source.rows("provider"))
-    report = target.call(lambda c: check_members(providers, c, placeholder))
+    mapped = target.session.workspace.config.members if target.session is not None else {}
+    report = target.call(lambda c: check_members(providers, c, placeholder, mapped))
     _print_members(report)
 
 
 def _print_members(report: Any) -> None:
-    table = Table("provider", "outcome", "detail")
-    for code, member_id in sorted(report.matched.items()):
-        table.add_row(code, "matched", member_id)
-    for code, email in sorted(report.unmatched.items()):
-        table.add_row(code, "unmatched", f"{email} is not a member: invite it or map it")
-    for code in report.missing:
-        table.add_row(code, "missing", "no email in the export")
-    for email, codes in sorted(report.shared.items()):
-        for code in codes:
-            table.add_row(code, "shared", f"{email} is shared by {', '.join(codes)}")
-    Console().print(table)
+    from rich.markup import escape
+
+    from core.reports.members_check import member_rows, member_warnings
+
+    table = Table("provider", "name", "export email", "outcome", "records go to", "to do")
+    for row in member_rows(report):
+        cells = (row.code, row.name, row.email, row.outcome, row.member, row.action)
+        table.add_row(*(escape(cell) for cell in cells))
+    console = Console(highlight=False)
+    console.print(table)
+    for line in member_warnings(report):
+        _warn(console, line)
     owner = report.placeholder
     click.echo(
         f"placeholder owner: {owner.email} ({owner.id})"
         if owner
-        else f"placeholder owner: none ({report.placeholder_problem})"
+        else f"placeholder owner: none ({report.placeholder_problem}; set one with "
+        "`ferry config set run.placeholder_owner EMAIL`)"
     )
     click.echo(f"{len(report.matched)} matched, {len(report.defaulted)} to the placeholder")
+
+
+def _warn(console: Console, line: str, level: str = "WARNING") -> None:
+    """A WARNING or BLOCKER line: styled on a terminal, plain text otherwise."""
+    from rich.text import Text
+
+    style = "bold red" if level == "BLOCKER" else "bold yellow"
+    console.print(Text.assemble((f"{level}:", style), f" {line}"), soft_wrap=True)
 
 
 # --- mapping --------------------------------------------------------------------------------
@@ -1156,6 +1167,42 @@ def init_command(
     click.echo(f"initialised {context.workdir}: ferry.toml, ferry.db, reports/")
     click.echo(f"migration namespace {workspace.namespace} (every Twenty id derives from it)")
     click.echo("next: ferry source audit, ferry map propose, ferry map confirm")
+
+
+@ferry.group("config")
+def config_group() -> None:
+    """Show or change ferry.toml's settings without running `ferry init` again."""
+
+
+@config_group.command("show")
+@pass_context
+def config_show(context: Context) -> None:
+    """Every setting, `key = value`; for the API key only the variable's name and whether it
+    is set (the key itself is never shown)."""
+    from core.config import load_config
+    from core.settings import setting_lines
+
+    for line in setting_lines(load_config(context.workdir), os.environ):
+        click.echo(line)
+
+
+@config_group.command("set", context_settings={"ignore_unknown_options": True})
+@click.argument("key")
+@click.argument("value")
+@pass_context
+def config_set(context: Context, key: str, value: str) -> None:
+    """Set KEY (e.g. run.placeholder_owner, twenty.batch_size, members.DDS1) to VALUE, checked
+    first; "" clears an email. ferry.toml stays owner-only; see `ferry config show`."""
+    from core.settings import save_setting, setting_lines
+
+    config = save_setting(context.workdir, key, value)
+    section, _, name = key.strip().partition(".")
+    is_member = section.lower() == "members"
+    shown = f"members.{name.strip().upper()}" if is_member else key.strip()
+    lines = setting_lines(config, os.environ)
+    click.echo(next((x for x in lines if x.split(" = ")[0] == shown), f"{shown} removed"))
+    if is_member or shown == "run.placeholder_owner":
+        click.echo("next: ferry members check (see whose records go to whom)")
 
 
 def _session(context: Context, **overrides: Any) -> Any:
@@ -1632,7 +1679,9 @@ def _make_plan(workspace: Any, offline: bool) -> Any:
         placeholder = workspace.config.run.placeholder_owner or None
         schema, members = _checks_call(
             _checks_client(workspace),
-            lambda c: check_destination(spec, c, c, providers, placeholder),
+            lambda c: check_destination(
+                spec, c, c, providers, placeholder, workspace.config.members
+            ),
         )
     from core.session import destination_settings
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
 import msgspec
@@ -252,22 +252,37 @@ def _schema_findings(schema: SchemaPlan | None) -> list[Finding]:
 
 
 def _member_findings(report: MemberReport | None) -> list[Finding]:
-    if report is None or not report.defaulted:
+    if report is None:
         return []
+    found = []
+    if report.name_mismatches:
+        codes = ", ".join(report.name_mismatches)
+        found.append(
+            Finding("warning", "MEMBERS_NAMES_DISAGREE",
+                    f"providers {codes} matched a member by email whose name differs",
+                    "check them with `ferry members check`; map a wrong one with "
+                    "`ferry config set members.CODE EMAIL`")
+        )  # fmt: skip
+    if not report.defaulted:
+        return found
     codes = ", ".join(report.defaulted)
     if report.placeholder is None:
         return [
+            *found,
             Finding("blocker", "MEMBERS_UNMATCHED",
                     f"providers {codes} match no workspace member and there is no placeholder "
                     f"owner ({report.placeholder_problem})",
-                    "invite them to Twenty with their export email, or set "
-                    "run.placeholder_owner in ferry.toml; see `ferry members check`")
+                    "invite them to Twenty with their export email, map them with "
+                    "`ferry config set members.CODE EMAIL`, or set a placeholder with "
+                    "`ferry config set run.placeholder_owner EMAIL`; see `ferry members check`"),
         ]  # fmt: skip
     return [
+        *found,
         Finding("warning", "MEMBERS_DEFAULTED",
                 f"providers {codes} match no member: their records go to "
                 f"{report.placeholder.email}",
-                "invite them to Twenty if their records should be theirs")
+                "invite them to Twenty if their records should be theirs, or map them with "
+                "`ferry config set members.CODE EMAIL`"),
     ]  # fmt: skip
 
 
@@ -294,8 +309,10 @@ async def check_destination(
     destination: Destination,
     providers: Iterable[ProviderContact],
     placeholder: str | None,
+    mapped: Mapping[str, str] | None = None,
 ) -> tuple[SchemaPlan, MemberReport]:
-    """The schema plan and the member report, read from Twenty."""
+    """The schema plan and the member report, read from Twenty (`mapped`: the `[members]`
+    table of ferry.toml)."""
     schema = await plan_workspace(spec, metadata)
-    members = await check_members(providers, destination, placeholder)
+    members = await check_members(providers, destination, placeholder, mapped)
     return schema, members
