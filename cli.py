@@ -470,11 +470,32 @@ def replay_command(
 @click.option("--show-data", is_flag=True, help="Include source rows and payloads (PHI).")
 @pass_context
 def trail_command(context: Context, stream_id: str, show_data: bool) -> None:
-    """One record's full history, oldest first (patient values hidden unless --show-data)."""
+    """One record's full history, oldest first (patient values hidden unless --show-data).
+
+    \b
+    STREAM_ID is one of:
+      patient:10038   a record: entity and source key (`ferry events list` shows them)
+      10038           the source key alone, when only one entity has it
+      migration       the migration's own events (init, mapping, schema, approvals)
+      run:<id>        one run's events (`ferry status` lists the runs)
+    """
+    from events.queries import streams_for_key
+
     with _open_store(context) as store:
+        if ":" not in stream_id and stream_id != "migration":
+            found = streams_for_key(store.connection, stream_id.strip())
+            if len(found) > 1:
+                raise click.ClickException(
+                    f"{stream_id!r} is the key of {len(found)} records ({', '.join(found)}); "
+                    "give one of them"
+                )
+            stream_id = found[0] if found else stream_id
         history = store.read_stream(stream_id)
     if not history:
-        raise click.ClickException(f"no events for {stream_id!r}; check the id with `ferry status`")
+        raise click.ClickException(
+            f"no events for {stream_id!r}; give <entity>:<source key> (e.g. patient:10038), a "
+            "source key alone, `migration` or run:<id>; `ferry events list` shows the streams"
+        )
     for stored in history:
         facts = _event_facts(stored, show_data)
         facts.pop("type", None)
