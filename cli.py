@@ -1279,11 +1279,23 @@ class _RichProgress:
         task = self._tasks.get((entity, stage))
         if task is not None:
             self.bars.advance(task, count)
-            speed = self.bars.tasks[task].speed
-            self.bars.update(task, rate=f"{speed:,.0f}/s" if speed else "")
+            state = self.bars.tasks[task]
+            self.bars.update(task, rate=_rate_text(state.completed, state.elapsed, state.speed))
 
     def note(self, message: str) -> None:
         self.bars.console.print(message)
+
+
+RATE_MIN_SECONDS = 1.0
+RATE_MIN_ITEMS = 100
+
+
+def _rate_text(done: float, elapsed: float | None, speed: float | None) -> str:
+    """`1,234/s`, or nothing while the phase is too short or too small for a rate to mean
+    anything (50 records in a few milliseconds would read as 100,000/s)."""
+    if not elapsed or elapsed < RATE_MIN_SECONDS or done < RATE_MIN_ITEMS:
+        return ""
+    return f"{speed or done / elapsed:,.0f}/s"
 
 
 class _StopOnInterrupt:
