@@ -1019,12 +1019,13 @@ def _print_members(report: Any) -> None:
     click.echo(f"{len(report.matched)} matched, {len(report.defaulted)} to the placeholder")
 
 
-def _warn(console: Console, line: str, level: str = "WARNING") -> None:
-    """A WARNING or BLOCKER line: styled on a terminal, plain text otherwise."""
+def _warn(console: Console, line: str, label: str = "WARNING:") -> None:
+    """A WARNING or BLOCKER line: the label styled on a terminal (bold yellow, bold red),
+    plain text when the output is not a terminal; never wrapped."""
     from rich.text import Text
 
-    style = "bold red" if level == "BLOCKER" else "bold yellow"
-    console.print(Text.assemble((f"{level}:", style), f" {line}"), soft_wrap=True)
+    style = "bold red" if label.startswith("BLOCKER") else "bold yellow"
+    console.print(Text.assemble((label, style), f" {line}"), soft_wrap=True)
 
 
 # --- mapping --------------------------------------------------------------------------------
@@ -1731,14 +1732,20 @@ def _make_plan(workspace: Any, offline: bool) -> Any:
 
 
 def _print_plan(plan: Any) -> None:
+    from core.pipeline.plan import NOT_RECORDS
+
     table = Table(
-        "entity", "to send", "in Twenty", "rejected", "skipped", "load requests",
+        "entity", "to send", "in Twenty", "rejected", "skipped", "not sent", "load requests",
         title=f"Plan (records counted from the {plan.counted_from})",
     )  # fmt: skip
     for e in plan.entities:
-        cells = (e.to_send, e.in_twenty, e.rejected, e.skipped, e.load_requests)
+        cells = (e.to_send, e.in_twenty, e.rejected, e.skipped, e.not_sent, e.load_requests)
         table.add_row(e.entity, *(f"{c:,}" for c in cells))
-    Console().print(table)
+    console = Console(highlight=False)
+    console.print(table)
+    for e in plan.entities:
+        if e.not_sent:
+            click.echo(f"{e.entity}: {e.not_sent:,} row(s) {NOT_RECORDS[e.entity]}")
     click.echo(
         f"load: {plan.load_requests:,} requests at {plan.batch_size} records each, "
         f"~{plan.load_seconds / 60:,.1f} min under {plan.rate_limit} "
@@ -1746,7 +1753,7 @@ def _print_plan(plan: Any) -> None:
         f"requests, ~{plan.verify_seconds / 60:,.1f} min"
     )
     for finding in plan.findings:
-        click.echo(f"{finding.severity.upper()} {finding.code}: {finding.what}")
+        _warn(console, f"{finding.code}: {finding.what}", finding.severity.upper())
         click.echo(f"    what to do: {finding.fix}")
     click.echo("ready to run" if plan.is_ready else "not ready: resolve the blockers above")
 
