@@ -2055,10 +2055,15 @@ def _delta_cost(workspace: Any, result: Any) -> str:
 
 
 def _print_delta(result: Any, report: Path | None) -> None:
+    from core.pipeline.delta_report import split_targets
+
     kind = "delta bundle" if result.is_delta else "full export"
     for write in result.planned:
-        fields = ",".join(write.fields)
-        click.echo(f"would {write.operation} {write.object_plural} {write.destination_id} {fields}")
+        fields = f" fields {','.join(write.fields)}" if write.fields else ""
+        click.echo(
+            f"would {write.operation} {write.object_plural} {write.destination_id} "
+            f"{write.stream_id or '(no source record)'}{fields}"
+        )
     table = Table(
         "entity", "read", "unchanged", "created", "updated", "up to date", "soft-deleted",
         "failed", title=f"delta {result.run_id} ({kind}): {result.outcome}",
@@ -2084,7 +2089,9 @@ def _print_delta(result: Any, report: Path | None) -> None:
         what = "missing in Twenty" if conflict.missing else ", ".join(conflict.fields)
         click.echo(f"conflict {conflict.stream_id}: {what} ({conflict.resolution})")
     if result.removed:
-        click.echo(f"removed in the source: {len(result.removed)} record(s)")
+        records, targets = split_targets(result.removed)
+        where = "removed in the source" if not result.is_delta else "gone with a deleted row"
+        click.echo(f"{where}: {len(records)} record(s), {len(targets)} task/note target(s)")
     if result.deletes_pending:
         click.echo(
             f"{len(result.deletes_pending)} record(s) removed or deleted in the source are still "
