@@ -476,11 +476,32 @@ def replay_command(
 @click.option("--show-data", is_flag=True, help="Include source rows and payloads (PHI).")
 @pass_context
 def trail_command(context: Context, stream_id: str, show_data: bool) -> None:
-    """One record's full history, oldest first (patient values hidden unless --show-data)."""
+    """One record's full history, oldest first (patient values hidden unless --show-data).
+
+    \b
+    STREAM_ID is one of:
+      patient:10038   a record: entity and source key (`ferry events list` shows them)
+      10038           the source key alone, when only one entity has it
+      migration       the migration's own events (init, mapping, schema, approvals)
+      run:<id>        one run's events (`ferry status` lists the runs)
+    """
+    from events.queries import streams_for_key
+
     with _open_store(context) as store:
+        if ":" not in stream_id and stream_id != "migration":
+            found = streams_for_key(store.connection, stream_id.strip())
+            if len(found) > 1:
+                raise click.ClickException(
+                    f"{stream_id!r} is the key of {len(found)} records ({', '.join(found)}); "
+                    "give one of them"
+                )
+            stream_id = found[0] if found else stream_id
         history = store.read_stream(stream_id)
     if not history:
-        raise click.ClickException(f"no events for {stream_id!r}; check the id with `ferry status`")
+        raise click.ClickException(
+            f"no events for {stream_id!r}; give <entity>:<source key> (e.g. patient:10038), a "
+            "source key alone, `migration` or run:<id>; `ferry events list` shows the streams"
+        )
     for stored in history:
         facts = _event_facts(stored, show_data)
         facts.pop("type", None)
@@ -977,29 +998,41 @@ def members_check(
     else:
         source = open_export(export)
     providers = providers_from_rows(source.rows("provider"))
-    report = target.call(lambda c: check_members(providers, c, placeholder))
+    mapped = target.session.workspace.config.members if target.session is not None else {}
+    report = target.call(lambda c: check_members(providers, c, placeholder, mapped))
     _print_members(report)
 
 
 def _print_members(report: Any) -> None:
-    table = Table("provider", "outcome", "detail")
-    for code, member_id in sorted(report.matched.items()):
-        table.add_row(code, "matched", member_id)
-    for code, email in sorted(report.unmatched.items()):
-        table.add_row(code, "unmatched", f"{email} is not a member: invite it or map it")
-    for code in report.missing:
-        table.add_row(code, "missing", "no email in the export")
-    for email, codes in sorted(report.shared.items()):
-        for code in codes:
-            table.add_row(code, "shared", f"{email} is shared by {', '.join(codes)}")
-    Console().print(table)
+    from rich.markup import escape
+
+    from core.reports.members_check import member_rows, member_warnings
+
+    table = Table("provider", "name", "export email", "outcome", "records go to", "to do")
+    for row in member_rows(report):
+        cells = (row.code, row.name, row.email, row.outcome, row.member, row.action)
+        table.add_row(*(escape(cell) for cell in cells))
+    console = Console(highlight=False)
+    console.print(table)
+    for line in member_warnings(report):
+        _warn(console, line)
     owner = report.placeholder
     click.echo(
         f"placeholder owner: {owner.email} ({owner.id})"
         if owner
-        else f"placeholder owner: none ({report.placeholder_problem})"
+        else f"placeholder owner: none ({report.placeholder_problem}; set one with "
+        "`ferry config set run.placeholder_owner EMAIL`)"
     )
     click.echo(f"{len(report.matched)} matched, {len(report.defaulted)} to the placeholder")
+
+
+def _warn(console: Console, line: str, label: str = "WARNING:") -> None:
+    """A WARNING or BLOCKER line: the label styled on a terminal (bold yellow, bold red),
+    plain text when the output is not a terminal; never wrapped."""
+    from rich.text import Text
+
+    style = "bold red" if label.startswith("BLOCKER") else "bold yellow"
+    console.print(Text.assemble((label, style), f" {line}"), soft_wrap=True)
 
 
 # --- mapping --------------------------------------------------------------------------------
@@ -1198,6 +1231,42 @@ def init_command(
     click.echo("next: `ferry source audit`, then `ferry map propose EXPORT`")
 
 
+@ferry.group("config")
+def config_group() -> None:
+    """Show or change ferry.toml's settings without running `ferry init` again."""
+
+
+@config_group.command("show")
+@pass_context
+def config_show(context: Context) -> None:
+    """Every setting, `key = value`; for the API key only the variable's name and whether it
+    is set (the key itself is never shown)."""
+    from core.config import load_config
+    from core.settings import setting_lines
+
+    for line in setting_lines(load_config(context.workdir), os.environ):
+        click.echo(line)
+
+
+@config_group.command("set", context_settings={"ignore_unknown_options": True})
+@click.argument("key")
+@click.argument("value")
+@pass_context
+def config_set(context: Context, key: str, value: str) -> None:
+    """Set KEY (e.g. run.placeholder_owner, twenty.batch_size, members.DDS1) to VALUE, checked
+    first; "" clears an email. ferry.toml stays owner-only; see `ferry config show`."""
+    from core.settings import save_setting, setting_lines
+
+    config = save_setting(context.workdir, key, value)
+    section, _, name = key.strip().partition(".")
+    is_member = section.lower() == "members"
+    shown = f"members.{name.strip().upper()}" if is_member else key.strip()
+    lines = setting_lines(config, os.environ)
+    click.echo(next((x for x in lines if x.split(" = ")[0] == shown), f"{shown} removed"))
+    if is_member or shown == "run.placeholder_owner":
+        click.echo("next: ferry members check (see whose records go to whom)")
+
+
 def _session(context: Context, **overrides: Any) -> Any:
     """The work directory's migration session, with the real adapters plugged in."""
     from adapters.dental_exec import open_export
@@ -1251,11 +1320,23 @@ class _RichProgress:
         task = self._tasks.get((entity, stage))
         if task is not None:
             self.bars.advance(task, count)
-            speed = self.bars.tasks[task].speed
-            self.bars.update(task, rate=f"{speed:,.0f}/s" if speed else "")
+            state = self.bars.tasks[task]
+            self.bars.update(task, rate=_rate_text(state.completed, state.elapsed, state.speed))
 
     def note(self, message: str) -> None:
         self.bars.console.print(message)
+
+
+RATE_MIN_SECONDS = 1.0
+RATE_MIN_ITEMS = 100
+
+
+def _rate_text(done: float, elapsed: float | None, speed: float | None) -> str:
+    """`1,234/s`, or nothing while the phase is too short or too small for a rate to mean
+    anything (50 records in a few milliseconds would read as 100,000/s)."""
+    if not elapsed or elapsed < RATE_MIN_SECONDS or done < RATE_MIN_ITEMS:
+        return ""
+    return f"{speed or done / elapsed:,.0f}/s"
 
 
 class _StopOnInterrupt:
@@ -1674,7 +1755,9 @@ def _make_plan(workspace: Any, offline: bool) -> Any:
         placeholder = workspace.config.run.placeholder_owner or None
         schema, members = _checks_call(
             _checks_client(workspace),
-            lambda c: check_destination(spec, c, c, providers, placeholder),
+            lambda c: check_destination(
+                spec, c, c, providers, placeholder, workspace.config.members
+            ),
         )
     from core.session import destination_settings
 
@@ -1691,14 +1774,20 @@ def _make_plan(workspace: Any, offline: bool) -> Any:
 
 
 def _print_plan(plan: Any) -> None:
+    from core.pipeline.plan import NOT_RECORDS
+
     table = Table(
-        "entity", "to send", "in Twenty", "rejected", "skipped", "load requests",
+        "entity", "to send", "in Twenty", "rejected", "skipped", "not sent", "load requests",
         title=f"Plan (records counted from the {plan.counted_from})",
     )  # fmt: skip
     for e in plan.entities:
-        cells = (e.to_send, e.in_twenty, e.rejected, e.skipped, e.load_requests)
+        cells = (e.to_send, e.in_twenty, e.rejected, e.skipped, e.not_sent, e.load_requests)
         table.add_row(e.entity, *(f"{c:,}" for c in cells))
-    Console().print(table)
+    console = Console(highlight=False)
+    console.print(table)
+    for e in plan.entities:
+        if e.not_sent:
+            click.echo(f"{e.entity}: {e.not_sent:,} row(s) {NOT_RECORDS[e.entity]}")
     click.echo(
         f"load: {plan.load_requests:,} requests at {plan.batch_size} records each, "
         f"~{plan.load_seconds / 60:,.1f} min under {plan.rate_limit} "
@@ -1706,7 +1795,7 @@ def _print_plan(plan: Any) -> None:
         f"requests, ~{plan.verify_seconds / 60:,.1f} min"
     )
     for finding in plan.findings:
-        click.echo(f"{finding.severity.upper()} {finding.code}: {finding.what}")
+        _warn(console, f"{finding.code}: {finding.what}", finding.severity.upper())
         click.echo(f"    what to do: {finding.fix}")
     click.echo("ready to run" if plan.is_ready else "not ready: resolve the blockers above")
 
@@ -2011,10 +2100,15 @@ def _delta_cost(workspace: Any, result: Any) -> str:
 
 
 def _print_delta(result: Any, report: Path | None) -> None:
+    from core.pipeline.delta_report import split_targets
+
     kind = "delta bundle" if result.is_delta else "full export"
     for write in result.planned:
-        fields = ",".join(write.fields)
-        click.echo(f"would {write.operation} {write.object_plural} {write.destination_id} {fields}")
+        fields = f" fields {','.join(write.fields)}" if write.fields else ""
+        click.echo(
+            f"would {write.operation} {write.object_plural} {write.destination_id} "
+            f"{write.stream_id or '(no source record)'}{fields}"
+        )
     table = Table(
         "entity", "read", "unchanged", "created", "updated", "up to date", "soft-deleted",
         "failed", title=f"delta {result.run_id} ({kind}): {result.outcome}",
@@ -2040,7 +2134,9 @@ def _print_delta(result: Any, report: Path | None) -> None:
         what = "missing in Twenty" if conflict.missing else ", ".join(conflict.fields)
         click.echo(f"conflict {conflict.stream_id}: {what} ({conflict.resolution})")
     if result.removed:
-        click.echo(f"removed in the source: {len(result.removed)} record(s)")
+        records, targets = split_targets(result.removed)
+        where = "removed in the source" if not result.is_delta else "gone with a deleted row"
+        click.echo(f"{where}: {len(records)} record(s), {len(targets)} task/note target(s)")
     if result.deletes_pending:
         click.echo(
             f"{len(result.deletes_pending)} record(s) removed or deleted in the source are still "

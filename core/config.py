@@ -152,6 +152,9 @@ class WorkspaceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     twenty: TwentyConfig = TwentyConfig()
     run: RunConfig = RunConfig()
     anchor: AnchorConfig = AnchorConfig()
+    # The `[members]` table: provider code -> email of the workspace member who stands for
+    # it, used instead of the export's email when matching (core.members).
+    members: dict[str, str] = msgspec.field(default_factory=dict)
 
     def api_key(self) -> str:
         """The API key from the environment.
@@ -187,14 +190,39 @@ def load_config(workdir: Path) -> WorkspaceConfig:
         if not is_variable_name(value):
             where = f"{path} line {_line_of(text, name)}: {section}.{name}"
             check_variable_name(value, where)
+    for code, email in config.members.items():
+        problem = member_entry_problem(code, email)
+        if problem:
+            raise ConfigError(f"{path} line {_line_of(text, code, quoted=True)}: {problem}")
     return config
 
 
-def _line_of(text: str, key: str) -> int:
+_PROVIDER_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+
+
+def member_entry_problem(code: str, email: str) -> str:
+    """Why `members.<code> = <email>` cannot be used ("" when it can); names no value."""
+    if not _PROVIDER_CODE.fullmatch(code.strip()):
+        return (
+            "a [members] key must be a provider code as in providers.csv's Code column "
+            "(letters, digits, _ . -, e.g. DDS1)"
+        )
+    local, at, domain = email.strip().partition("@")
+    if not (local and at and "." in domain) or any(c.isspace() for c in email.strip()):
+        return (
+            f"members.{code.strip().upper()} takes the email of a workspace member "
+            "(e.g. name@practice.example)"
+        )
+    return ""
+
+
+def _line_of(text: str, key: str, *, quoted: bool = False) -> int:
     """The 1-based line where `key = ...` is set in a TOML text (0 when not found)."""
+    keys = (key, f'"{key}"', f"'{key}'") if quoted else (key,)
     for number, line in enumerate(text.splitlines(), 1):
-        if line.strip().startswith(key) and line.strip()[len(key) :].lstrip().startswith("="):
-            return number
+        for name in keys:
+            if line.strip().startswith(name) and line.strip()[len(name) :].lstrip()[:1] == "=":
+                return number
     return 0
 
 
@@ -259,6 +287,13 @@ def render_config(config: WorkspaceConfig) -> str:
     lines += [
         f"{name} = {_toml(getattr(config.anchor, name))}"
         for name in config.anchor.__struct_fields__
+    ]
+    lines += [
+        "",
+        "# Provider code = email of the workspace member who stands for it, used instead of",
+        "# the export's email (`ferry config set members.DDS1 name@practice.example`).",
+        "[members]",
+        *(f"{_toml(code)} = {_toml(email)}" for code, email in sorted(config.members.items())),
     ]
     return "\n".join(lines) + "\n"
 

@@ -145,8 +145,9 @@ class Session:
     async def members(self, client: Destination) -> MemberReport:
         """Providers matched to workspace members (placeholder from the config)."""
         providers = providers_from_rows(self.source.rows("provider"))
-        placeholder = self.workspace.config.run.placeholder_owner or None
-        return await check_members(providers, client, placeholder)
+        config = self.workspace.config
+        placeholder = config.run.placeholder_owner or None
+        return await check_members(providers, client, placeholder, config.members)
 
     async def run(
         self,

@@ -108,3 +108,15 @@ def record_states(
     """Stream id -> the given record_state columns (comma-separated), for streams that exist."""
     sql = f"SELECT stream_id, {columns} FROM record_state WHERE stream_id IN ({{marks}})"
     return {row[0]: tuple(row[1:]) for row in rows_for_streams(conn, sql, stream_ids)}
+
+
+def streams_for_key(conn: sqlite3.Connection, key: str) -> list[str]:
+    """The record streams (`<entity>:<key>`) whose source key is `key`, sorted.
+
+    Read from the record_state projection (one row per record), so a bare key given to
+    `ferry trail` finds its record without walking every event.
+    """
+    rows = conn.execute(
+        "SELECT stream_id FROM record_state WHERE source_key = ? ORDER BY stream_id", (key,)
+    )
+    return [stream_id for (stream_id,) in rows]

@@ -182,3 +182,32 @@ def test_every_command_and_option_is_documented(name: str, command: click.Comman
     for param in command.params:
         if isinstance(param, click.Option):
             assert (param.help or "").strip(), f"`ferry {name}` option {param.opts} has no help"
+
+
+def test_trail_takes_a_bare_key_when_one_record_has_it(workdir: Path) -> None:
+    bare = _run(workdir, "trail", "3")
+    assert bare.exit_code == 0, bare.output
+    assert bare.output == _run(workdir, "trail", "patient:3").output
+    assert "RecordSkipped" in bare.output
+
+
+def test_trail_help_names_the_id_forms() -> None:
+    result = CliRunner().invoke(ferry, ["trail", "--help"])
+    assert "patient:10038" in result.output and "the source key alone" in result.output
+
+
+@pytest.mark.parametrize(
+    ("key", "says"),
+    [("9", None), ("77", "no events for '77'; give <entity>:<source key>"),
+     ("patient:77", "`ferry events list` shows the streams")],
+    ids=["ambiguous", "unknown-key", "unknown-stream"],
+)  # fmt: skip
+def test_trail_explains_a_key_it_cannot_use(workdir: Path, key: str, says: str | None) -> None:
+    if says is None:  # the key of two records: both are named, none is guessed
+        store = EventStore.open(workdir / "ferry.db", transition=Lifecycle().next_state)
+        store.append([NewEvent("patient:9", record_event("RecordExtracted", "9"))], run_id="r3")
+        store.close()
+        says = "'9' is the key of 2 records (appointment:9, patient:9); give one of them"
+    result = CliRunner().invoke(ferry, ["--workdir", str(workdir), "trail", key])
+    assert result.exit_code == 1
+    assert says in result.output and "Traceback" not in result.output

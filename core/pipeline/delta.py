@@ -24,7 +24,12 @@ import msgspec
 from core.clock import Clock
 from core.loader import Loader, LoadItem, LoadSettings, LoadSummary
 from core.mapping import LOAD_ORDER, TARGET_LOAD_ORDER, TransformContext
-from core.pipeline.delta_dry import PlannedWrite, RecordingDestination, scratch_store
+from core.pipeline.delta_dry import (
+    PlannedWrite,
+    RecordingDestination,
+    scratch_store,
+    with_source_keys,
+)
 from core.pipeline.delta_history import delete_candidates, update_candidates
 from core.pipeline.delta_removal import HighWater, SeenKeys, mark_gone_children, mark_removed
 from core.pipeline.delta_source import store_rows
@@ -167,7 +172,9 @@ class DeltaRun:
     def _finish(self, started: float, message: str) -> None:
         self.result.seconds = self._clock.monotonic() - started
         if isinstance(self._destination, RecordingDestination):
-            self.result.planned = list(self._destination.planned)
+            self.result.planned = with_source_keys(
+                self._destination.planned, self._ws.store.connection
+            )
             self.result.write_requests = self._destination.write_requests
         counts = {**self.result.sent(), "conflicts": len(self.result.conflicts)}
         counts["removed"] = len(self.result.removed)

@@ -56,7 +56,7 @@ async def apply_delta(
                 else []
             )
             placeholder = ws.config.run.placeholder_owner or None
-            members = await check_members(providers, client, placeholder)
+            members = await check_members(providers, client, placeholder, ws.config.members)
             settings = TransformSettings(namespace=ws.namespace, owner_for=members.owner_for)
             context = prepare_context(source, mapping, settings)
             try:

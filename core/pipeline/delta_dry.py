@@ -20,16 +20,18 @@ from core.ports.destination import BatchOutcome, Destination, Member, Record
 from events.private_files import create_private
 from events.store import EventStore
 
-__all__ = ["PlannedWrite", "RecordingDestination", "scratch_store"]
+__all__ = ["PlannedWrite", "RecordingDestination", "scratch_store", "with_source_keys"]
 
 
 class PlannedWrite(msgspec.Struct, frozen=True):
-    """One write the delta would send: operation, object, record id and field names."""
+    """One write the delta would send: operation, object, record id and field names, and
+    the record's stream (`patient:10480`: the source key it comes from; "" when unknown)."""
 
     operation: str
     object_plural: str
     destination_id: str
     fields: tuple[str, ...] = ()
+    stream_id: str = ""
 
 
 class RecordingDestination:
@@ -145,3 +147,22 @@ def scratch_store(store: EventStore, directory: Path) -> EventStore:
     finally:
         target.close()
     return EventStore.open(path, transition=Lifecycle().next_state, create=False)
+
+
+def with_source_keys(
+    planned: Sequence[PlannedWrite], conn: sqlite3.Connection
+) -> list[PlannedWrite]:
+    """The planned writes with the stream of each record, found by its Twenty id in the
+    (scratch) store's record_state: one pass over it, however many writes."""
+    wanted = {write.destination_id for write in planned}
+    streams = {
+        destination_id: stream_id
+        for destination_id, stream_id in conn.execute(
+            "SELECT destination_id, stream_id FROM record_state WHERE destination_id IS NOT NULL"
+        )
+        if destination_id in wanted
+    }
+    return [
+        msgspec.structs.replace(write, stream_id=streams.get(write.destination_id, ""))
+        for write in planned
+    ]

@@ -5,9 +5,34 @@ Keys, Twenty ids and field names only: never a patient value.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from core.mapping import TARGET_LOAD_ORDER
 from core.pipeline.delta import DeltaResult
 
-__all__ = ["render_delta_report"]
+__all__ = ["removed_heading", "render_delta_report", "split_targets"]
+
+
+def split_targets(streams: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(source records, task and note targets): a target is the link of a task or note to
+    its person, which goes with its record and is counted, not listed."""
+    targets = [s for s in streams if s.split(":", 1)[0] in TARGET_LOAD_ORDER]
+    return [s for s in streams if s.split(":", 1)[0] not in TARGET_LOAD_ORDER], targets
+
+
+def removed_heading(result: DeltaResult) -> str:
+    """What `removed` means for this export: absence says "removed" only in a full export."""
+    if result.is_delta:
+        return "Gone with a row deleted in the source (a delta bundle removes nothing by absence)"
+    return "Removed in the source (absent from this full export)"
+
+
+def _streams(streams: Sequence[str]) -> list[str]:
+    records, targets = split_targets(streams)
+    out = [f"- `{s}`" for s in records] or (["None."] if not targets else [])
+    if targets:
+        out += ["", f"With them {len(targets)} task or note target(s) (their links to people)."]
+    return out
 
 
 def render_delta_report(result: DeltaResult) -> str:
@@ -52,10 +77,10 @@ def _lists(result: DeltaResult) -> list[str]:
         out.append(f"- `{c.stream_id}` ({c.destination_id}): {what}; {c.resolution}")
     if not result.conflicts:
         out.append("None.")
-    out += ["", "## Removed in the source (absent from this full export)", ""]
-    out += [f"- `{s}`" for s in result.removed] or ["None."]
+    out += ["", f"## {removed_heading(result)}", ""]
+    out += _streams(result.removed)
     out += ["", "## Still in Twenty although removed or deleted in the source", ""]
-    out += [f"- `{s}`" for s in result.deletes_pending] or ["None."]
+    out += _streams(result.deletes_pending)
     if result.deletes_pending:
         out += ["", "Run `ferry delta EXPORT --apply-deletes` to soft-delete them."]
     out += ["", "## High-water mark (ask the next delta from these dates)", ""]

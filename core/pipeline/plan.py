@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
 import msgspec
@@ -31,6 +31,7 @@ from core.schema_spec import SchemaSpec
 from core.source_audit.readiness import absent_files, file_label
 
 __all__ = [
+    "NOT_RECORDS",
     "EntityPlan",
     "Finding",
     "Plan",
@@ -49,6 +50,11 @@ TO_SEND = (
     "unread", "extracted", "transformed", "validated", "loading", "load_failed", "rolled_back",
 )  # fmt: skip
 IN_TWENTY = ("loaded", "verified", "verify_failed")
+# Files whose rows are never sent as records of their own, and what becomes of them.
+NOT_RECORDS = {
+    "provider": "matched to workspace members (`ferry members check`), not sent",
+    "custom_field": "folded into the records they describe, not sent on their own",
+}
 IDS_PER_LOOKUP = 100  # ids per read-back request (the Twenty client's filter size)
 
 
@@ -62,7 +68,8 @@ class Finding(msgspec.Struct, frozen=True):
 
 
 class EntityPlan(msgspec.Struct, frozen=True, kw_only=True):
-    """One entity: records still to send, already in Twenty, refused; requests needed."""
+    """One entity: records still to send, already in Twenty, refused; requests needed;
+    `not_sent`: unread rows of a file that makes no records of its own (NOT_RECORDS)."""
 
     entity: str
     to_send: int
@@ -71,6 +78,7 @@ class EntityPlan(msgspec.Struct, frozen=True, kw_only=True):
     skipped: int = 0
     load_requests: int = 0
     verify_requests: int = 0
+    not_sent: int = 0
 
 
 class Plan(msgspec.Struct, frozen=True, kw_only=True):
@@ -144,6 +152,7 @@ def _entity_plan(entity: str, states: dict[str, int], batch: int) -> EntityPlan:
         skipped=states.get("skipped", 0),
         load_requests=requests_for(to_send, batch),
         verify_requests=requests_for(to_send + in_twenty, IDS_PER_LOOKUP),
+        not_sent=states.get("not_sent", 0),
     )
 
 
@@ -155,7 +164,8 @@ def _add_unread(states: dict[str, dict[str, int]], source: Source) -> CountedFro
         entity = states.setdefault(file.entity, {})
         unread = (file.rows or 0) - sum(entity.values())
         if unread > 0:
-            entity["unread"] = entity.get("unread", 0) + unread
+            state = "not_sent" if file.entity in NOT_RECORDS else "unread"
+            entity[state] = entity.get(state, 0) + unread
             unread_any = True
     if not had_records:
         return "export"
@@ -252,22 +262,37 @@ def _schema_findings(schema: SchemaPlan | None) -> list[Finding]:
 
 
 def _member_findings(report: MemberReport | None) -> list[Finding]:
-    if report is None or not report.defaulted:
+    if report is None:
         return []
+    found = []
+    if report.name_mismatches:
+        codes = ", ".join(report.name_mismatches)
+        found.append(
+            Finding("warning", "MEMBERS_NAMES_DISAGREE",
+                    f"providers {codes} matched a member by email whose name differs",
+                    "check them with `ferry members check`; map a wrong one with "
+                    "`ferry config set members.CODE EMAIL`")
+        )  # fmt: skip
+    if not report.defaulted:
+        return found
     codes = ", ".join(report.defaulted)
     if report.placeholder is None:
         return [
+            *found,
             Finding("blocker", "MEMBERS_UNMATCHED",
                     f"providers {codes} match no workspace member and there is no placeholder "
                     f"owner ({report.placeholder_problem})",
-                    "invite them to Twenty with their export email, or set "
-                    "run.placeholder_owner in ferry.toml; see `ferry members check`")
+                    "invite them to Twenty with their export email, map them with "
+                    "`ferry config set members.CODE EMAIL`, or set a placeholder with "
+                    "`ferry config set run.placeholder_owner EMAIL`; see `ferry members check`"),
         ]  # fmt: skip
     return [
+        *found,
         Finding("warning", "MEMBERS_DEFAULTED",
                 f"providers {codes} match no member: their records go to "
                 f"{report.placeholder.email}",
-                "invite them to Twenty if their records should be theirs")
+                "invite them to Twenty if their records should be theirs, or map them with "
+                "`ferry config set members.CODE EMAIL`"),
     ]  # fmt: skip
 
 
@@ -294,8 +319,10 @@ async def check_destination(
     destination: Destination,
     providers: Iterable[ProviderContact],
     placeholder: str | None,
+    mapped: Mapping[str, str] | None = None,
 ) -> tuple[SchemaPlan, MemberReport]:
-    """The schema plan and the member report, read from Twenty."""
+    """The schema plan and the member report, read from Twenty (`mapped`: the `[members]`
+    table of ferry.toml)."""
     schema = await plan_workspace(spec, metadata)
-    members = await check_members(providers, destination, placeholder)
+    members = await check_members(providers, destination, placeholder, mapped)
     return schema, members

@@ -3,6 +3,10 @@
 Read from the latest RecordExtracted row of every record (streamed, one record at a time).
 Only counts, codes and the practice's own vocabulary (recall types, statuses, roles, custom
 field keys, MIME types) are kept: never a patient value.
+
+One thing is counted under one name: claim statuses are read through the claim status value
+map (`S` and `Sent` are both `Sent`), recall intervals through the interval parser (`6M`,
+`6 mo`, `q6mo` are all `6 months`), and hygienists are counted apart from providers.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from typing import Any
 
 import msgspec
 
+from core.mapping.valuemaps import default_value_maps
+from core.values.dental import parse_recall_interval
 from core.values.errors import ValueParseError
 from core.values.money import parse_money
 from events.types import RecordExtracted, decode
@@ -22,6 +28,9 @@ __all__ = ["RebuildFacts", "collect_facts"]
 
 _CLOSED_STAGES = {"completed", "complete", "done", "deleted", "rejected", "declined"}
 _CLOSED_CLAIMS = {"paid", "closed", "denied", "void", "voided"}
+_CLOSED_CLAIM_OPTIONS = {"PAID", "DENIED", "VOIDED"}
+_HYGIENIST_ROLES = {"hygienist", "rdh"}
+NO_TYPE = "(none)"
 
 
 class RebuildFacts(msgspec.Struct, kw_only=True):
@@ -35,6 +44,8 @@ class RebuildFacts(msgspec.Struct, kw_only=True):
     patients: int = 0
     patients_with_balance: int = 0
     providers: Counter[str] = msgspec.field(default_factory=Counter)  # code -> appointments
+    hygienists: Counter[str] = msgspec.field(default_factory=Counter)  # code -> appointments
+    staff_roles: dict[str, str] = msgspec.field(default_factory=dict)  # code -> role
     roles: Counter[str] = msgspec.field(default_factory=Counter)
     staff: int = 0
     appointment_status: Counter[str] = msgspec.field(default_factory=Counter)
@@ -100,13 +111,48 @@ def collect_facts(conn: sqlite3.Connection) -> RebuildFacts:
             open_plans.add(_value(row, "plan_id"))
     open_plans.discard("")
     facts.plans_with_open_stages = len(open_plans)
+    _set_hygienists_apart(facts)
     return facts
 
 
+def _set_hygienists_apart(facts: RebuildFacts) -> None:
+    """Codes whose staff role is a hygienist's move from `providers` to `hygienists` (the
+    appointment rows are read before the provider rows that say who is what)."""
+    for code, role in facts.staff_roles.items():
+        if role.lower() in _HYGIENIST_ROLES and code in facts.providers:
+            facts.hygienists[code] += facts.providers.pop(code)
+
+
+def _interval_name(text: str) -> str:
+    """`6 months` for every spelling of six months; the text itself when it is no interval."""
+    try:
+        parsed = parse_recall_interval(text)
+    except ValueParseError:
+        return text
+    if parsed is None:
+        return NO_TYPE
+    return "1 month" if parsed.months == 1 else f"{parsed.months} months"
+
+
+_CLAIM_STATUS = default_value_maps()["claim_status"]
+# option -> the first (long) code the map lists for it: `SENT` -> `Sent`
+_CLAIM_LABELS: dict[str, str] = {}
+for _code, _option in _CLAIM_STATUS.values.items():
+    _CLAIM_LABELS.setdefault(_option, _code)
+
+
+def _claim_status(text: str) -> tuple[str, bool]:
+    """(the status's one name, whether the claim is still open)."""
+    option = _CLAIM_STATUS.lookup(text) if text else None
+    if option is None:
+        return text or NO_TYPE, text.lower() not in _CLOSED_CLAIMS
+    return _CLAIM_LABELS[option], option not in _CLOSED_CLAIM_OPTIONS
+
+
 def _recall(facts: RebuildFacts, row: dict[str, Any]) -> None:
-    facts.recall_types[_value(row, "recall_type") or "(none)"] += 1
-    facts.recall_status[_value(row, "status") or "(none)"] += 1
-    facts.recall_intervals[_value(row, "interval") or "(none)"] += 1
+    facts.recall_types[_value(row, "recall_type") or NO_TYPE] += 1
+    facts.recall_status[_value(row, "status") or NO_TYPE] += 1
+    facts.recall_intervals[_interval_name(_value(row, "interval"))] += 1
 
 
 def _payment(facts: RebuildFacts, row: dict[str, Any]) -> None:
@@ -121,9 +167,12 @@ def _patient(facts: RebuildFacts, row: dict[str, Any]) -> None:
 
 def _provider(facts: RebuildFacts, row: dict[str, Any]) -> None:
     facts.staff += 1
-    facts.roles[_value(row, "role") or "(none)"] += 1
-    if _value(row, "is_provider").upper() == "Y":
-        facts.providers.setdefault(_value(row, "code").upper(), 0)
+    facts.roles[_value(row, "role") or NO_TYPE] += 1
+    code = _value(row, "code").upper()
+    if code:
+        facts.staff_roles[code] = _value(row, "role")
+    if _value(row, "is_provider").upper() == "Y" and code:
+        facts.providers.setdefault(code, 0)
 
 
 def _appointment(facts: RebuildFacts, row: dict[str, Any]) -> None:
@@ -158,9 +207,9 @@ def _attachment(facts: RebuildFacts, row: dict[str, Any]) -> None:
 
 
 def _claim(facts: RebuildFacts, row: dict[str, Any]) -> None:
-    status = _value(row, "status")
-    if status.lower() not in _CLOSED_CLAIMS:
-        facts.open_claims[status or "(none)"] += 1
+    name, is_open = _claim_status(_value(row, "status"))
+    if is_open:
+        facts.open_claims[name] += 1
 
 
 _HANDLERS = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from core.reports.rebuild_facts import RebuildFacts
+from core.reports.rebuild_facts import NO_TYPE, RebuildFacts
 
 __all__ = ["render_rebuild_guide"]
 
@@ -37,14 +37,22 @@ def _recalls(f: RebuildFacts) -> list[str]:
     total = sum(f.recall_types.values())
     if not total:
         return _absent("Recall reminder workflows", "recalls")
+    types = len([t for t in f.recall_types if t != NO_TYPE])
+    untyped = f.recall_types.get(NO_TYPE, 0)
+    without = (
+        f" {untyped} recall(s) have no type: give them one in Dental-Exec, or let a general "
+        "workflow (no title filter) remind them."
+        if untyped
+        else ""
+    )
     return _section(
         "Recall reminder workflows",
         f"{total} recall(s) migrated as tasks, by recall type: {_counts(f.recall_types)}; "
         f"by interval: {_counts(f.recall_intervals)}; by status: {_counts(f.recall_status)}. "
         "Dental-Exec sent the reminders itself; Twenty does not until a workflow does.",
-        f"One workflow per recall type ({len(f.recall_types)}), triggered daily, that finds "
+        f"One workflow per recall type ({types}), triggered daily, that finds "
         "open recall tasks due within the reminder window and emails or texts the patient, "
-        "then marks the contact attempt on the task.",
+        f"then marks the contact attempt on the task.{without}",
         [
             "Open **Workflows** in the left menu, click **+ New record**, name it "
             "`Recall reminder - <recall type>`.",
@@ -85,12 +93,18 @@ def _balances(f: RebuildFacts) -> list[str]:
 def _schedules(f: RebuildFacts) -> list[str]:
     if not f.providers:
         return _absent("Per-provider schedule views", "providers")
+    hygienists = (
+        f"; hygienist code(s), not counted as providers: {_counts(f.hygienists, 20)} (an "
+        "appointment is assigned to its hygienist only when it has no provider)"
+        if f.hygienists
+        else ""
+    )
     return _section(
         "Per-provider schedule views",
-        f"{len(f.providers)} provider code(s) with appointments: {_counts(f.providers, 20)}; "
-        f"appointments by status: {_counts(f.appointment_status)}. Appointments migrated as "
-        "tasks assigned to the provider's workspace member (see the member-defaults report "
-        "for codes that matched no member).",
+        f"{len(f.providers)} provider code(s) with appointments: {_counts(f.providers, 20)}"
+        f"{hygienists}; appointments by status: {_counts(f.appointment_status)}. Appointments "
+        "migrated as tasks assigned to the provider's workspace member (see the "
+        "member-defaults report for codes that matched no member).",
         "One view per provider on Tasks: a calendar-like list of their upcoming appointments.",
         [
             "Open **Tasks**, click the view name at the top left, then **+ Add view**.",

@@ -156,7 +156,7 @@ def test_a_later_full_export_reports_the_removed_rows_and_deletes_them_on_reques
     workdir = migrated(tmp_path / "wd", sandbox_key)
     before = _content(sandbox_key)
     out = invoke(workdir, "delta", str(later_full_export))
-    assert "removed in the source: 2 record(s)" in out
+    assert "removed in the source: 1 record(s), 1 task/note target(s)" in out
     assert "sent: 0 created, 0 updated, 0 soft-deleted" in out
     assert _content(sandbox_key) == before
     removed = {"appointment:583308", "task_target:appointment:583308"}
