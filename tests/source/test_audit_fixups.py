@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from adapters.dental_exec import open_export
 from adapters.dental_exec.generator import MANIFEST, GeneratorOptions, generate_export
 from cli import ferry
+from core.source_audit.fixups import FixUps, write_fixups
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "dental_exec"
 LISTS = (
@@ -253,3 +254,13 @@ def test_broken_export_lists_hold_no_patient_value(broken: Path, tmp_path: Path)
     texts = [output, out.read_text()] + [(out.parent / n).read_text() for n in LISTS]
     for value in values:
         assert not [t for t in texts if value in t], value
+
+
+@pytest.mark.parametrize("cell", ["=HYPERLINK(1)", "+1+1", "-2+3", "@SUM(A1)"])
+def test_a_cell_a_spreadsheet_would_run_is_defused(tmp_path: Path, cell: str) -> None:
+    fixups = FixUps()
+    fixups.add_orphan("appointments.csv", 3, cell, "patient_id", "patient")
+    write_fixups(fixups, tmp_path)
+    (row,) = _rows(tmp_path, "fixup-orphans.csv")
+    assert row["record_key"] == "'" + cell
+    assert _mode(tmp_path / "fixup-orphans.csv") == 0o600
