@@ -154,6 +154,7 @@ PLAIN: dict[str, tuple[str, str, str, str]] = {
 _EXAMPLES = 5
 _QUIRK_ALONE = re.compile(r"\s*\(Q\d+\)")  # "trailer row (Q17)"
 _QUIRK_LISTED = re.compile(r",\s*Q\d+\b")  # "(character lost, Q1)"
+_SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
 _GAPS = (
     ("no_phone", "A phone", "no phone in Dental-Exec, or none that is a full number"),
     ("no_email", "An email of their own", "no email, a placeholder, or one held by another"),
@@ -163,7 +164,14 @@ _GAPS = (
 
 def _plain(text: str) -> str:
     """A message without the export reference's quirk numbers (`(Q7)`, `, Q1`)."""
-    return _QUIRK_LISTED.sub("", _QUIRK_ALONE.sub("", text)).strip()
+    text = _QUIRK_LISTED.sub("", _QUIRK_ALONE.sub("", text)).strip()
+    # snake_case words (`wrong_length`, `last_name`) read as words; commands in `` stay.
+    parts = text.split("`")
+    return "`".join(p if i % 2 else _SNAKE.sub(_words, p) for i, p in enumerate(parts))
+
+
+def _words(match: re.Match[str]) -> str:
+    return match.group(0).replace("_", " ")
 
 
 def _fixup_name(code: str) -> str:
