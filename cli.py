@@ -527,7 +527,7 @@ def source() -> None:
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Also write the full report as Markdown to this file.",
+    help="Also write the report as Markdown to this file, and the fix-up lists as CSV beside it.",
 )
 @click.option("--limit", default=1000, show_default=True, help="Findings kept per code.")
 @pass_context
@@ -539,14 +539,12 @@ def source_audit(
 
     from adapters.dental_exec import open_export
     from core.mapping.gate import confirmed_headers
-    from core.source_audit import audit_source, render_markdown, render_terminal, to_json_data
-    from events.private_files import write_private
+    from core.source_audit import audit_source, render_terminal, to_json_data, write_audit_files
 
     # Once a mapping is confirmed in the work directory, it says what every header means.
     headers = confirmed_headers(_mapping_path(context))
     report = audit_source(open_export(export, headers), per_code_limit=limit)
-    if out is not None:
-        write_private(out, render_markdown(report))
+    written = write_audit_files(report, out) if out is not None else []
     if as_json:
         click.echo(json.dumps(to_json_data(report), indent=2, default=str))
     else:
@@ -554,6 +552,9 @@ def source_audit(
             click.echo(line)
         if out is not None:
             click.echo(f"Report written to {out}")
+            for path, rows in written[1:]:
+                click.echo(f"Fix-up list written to {path} ({rows:,} rows)")
+            click.echo("next: work through the fix-up lists in Dental-Exec, then export again")
 
 
 @ferry.group()

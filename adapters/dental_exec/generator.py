@@ -3,7 +3,8 @@
 Patients are produced in ID order with everything that refers to them (visits, plans,
 coverage, money, documents, messages), written to all fourteen files at once, so memory stays
 flat however many patients are asked for. Row errors are injected at a low rate on purpose
-and listed (file, line, key, code) in `_generator_manifest.json` next to the files.
+and listed (file, line, key, code) in `_generator_manifest.json` next to the files, with the
+data-quality cases planted on purpose (`planted`: duplicate patients and unusable phones).
 """
 
 from __future__ import annotations
@@ -71,12 +72,40 @@ class InjectedError(msgspec.Struct, frozen=True):
     code: str
 
 
+class PlantedDuplicate(msgspec.Struct, frozen=True):
+    """A patient written twice on purpose (Q7): `key` is the later row, `original` the first."""
+
+    file: str
+    line: int
+    key: str
+    original: str
+
+
+class PlantedPhone(msgspec.Struct, frozen=True):
+    """A patient phone written unusable on purpose (Q5): `problem` is `no_area_code` (seven
+    digits) or `placeholder` (`none`)."""
+
+    file: str
+    line: int
+    key: str
+    column: str
+    problem: str
+
+
+class Planted(msgspec.Struct, frozen=True):
+    """Data-quality cases the generator put in on purpose, which the audit must list."""
+
+    duplicate_patients: list[PlantedDuplicate] = msgspec.field(default_factory=list)
+    unusable_phones: list[PlantedPhone] = msgspec.field(default_factory=list)
+
+
 class GenerationResult(msgspec.Struct, frozen=True):
-    """Files written with their row counts, and the injected errors."""
+    """Files written with their row counts, the injected errors and the planted cases."""
 
     out: Path
     files: dict[str, int]
     injected_errors: list[InjectedError]
+    planted: Planted = msgspec.field(default_factory=Planted)
 
 
 @contextmanager
@@ -105,11 +134,12 @@ class _Run:
         self.faults = random.Random(options.seed ^ 0x5EED)
         self.ids = dict(_FIRST_IDS)
         self.injected: list[InjectedError] = []
+        self.planted = Planted()
         self.force_bad_byte = False
         has_faults = options.error_rate > 0
         self.marked_patient = str(FIRST_PATIENT_ID + options.patients // 2) if has_faults else ""
 
-    def emit(self, entity: str, row: dict[str, str]) -> None:
+    def emit(self, entity: str, row: dict[str, str]) -> int:
         writer = self.writers[entity]
         extra = None
         is_fault = self.faults.random() < self.options.error_rate
@@ -122,6 +152,7 @@ class _Run:
         if code is not None:
             key = row[file_for_entity(entity).pk[0]]
             self.injected.append(InjectedError(writer.path.name, line, str(int(key)), code))
+        return line
 
     def _fault(self, entity: str, row: dict[str, str]) -> str | None:
         if entity == "custom_field":
@@ -159,7 +190,8 @@ class _Run:
 
     def person(self, person: Person, staff: Staff) -> None:
         rng, ids = self.rng, self.ids
-        self.emit("patient", patient_row(rng, person))
+        row = patient_row(rng, person)
+        self._plant(row, self.emit("patient", row), person)
         if self.options.patients_only:
             return
         visits = appointment_rows(rng, person, staff, ids)
@@ -188,6 +220,19 @@ class _Run:
                 self.emit(entity, row)
         for claim_id, _, _ in claims[:1]:
             self.writers["custom_field"].write(_claim_code(rng, claim_id))
+
+    def _plant(self, row: dict[str, str], line: int, person: Person) -> None:
+        """List what this patient row holds on purpose (the row as written, faults included)."""
+        name, key = self.writers["patient"].path.name, str(person.id)
+        if person.duplicate_of is not None:
+            original = str(person.duplicate_of.id)
+            self.planted.duplicate_patients.append(PlantedDuplicate(name, line, key, original))
+        for column in ("home_phone", "work_phone", "cell_phone"):
+            text = row.get(column, "")
+            digits = sum(ch.isdigit() for ch in text)
+            problem = "placeholder" if text == "none" else "no_area_code" if digits == 7 else ""
+            if problem:
+                self.planted.unusable_phones.append(PlantedPhone(name, line, key, column, problem))
 
 
 def _required_date(entity: str) -> str | None:
@@ -232,7 +277,7 @@ def generate_export(options: GeneratorOptions) -> GenerationResult:
         writers["appointment"].write_raw("\r\n")
         files = {w.path.name: w.rows for w in writers.values()}
     _write_info(options)
-    result = GenerationResult(options.out, files, run.injected)
+    result = GenerationResult(options.out, files, run.injected, run.planted)
     _write_manifest(options, result)
     return result
 
@@ -265,6 +310,7 @@ def _write_manifest(options: GeneratorOptions, result: GenerationResult) -> None
         "encoding": options.encoding,
         "files": result.files,
         "injected_errors": msgspec.to_builtins(result.injected_errors),
+        "planted": msgspec.to_builtins(result.planted),
     }
     if options.dialect != "canonical":  # canonical manifests stay byte-identical
         manifest["dialect"] = options.dialect

@@ -14,7 +14,12 @@ from core.source_audit.checks import Checks
 from core.source_audit.findings import FINDING_CODES, AuditReport, Finding, FindingSink
 from core.source_audit.readiness import absent_files, file_label
 from core.source_audit.references import References
-from core.source_audit.report import render_markdown, render_terminal, to_json_data
+from core.source_audit.report import (
+    render_markdown,
+    render_terminal,
+    to_json_data,
+    write_audit_files,
+)
 
 __all__ = [
     "DEFAULT_SIZE_LIMIT",
@@ -25,6 +30,7 @@ __all__ = [
     "render_markdown",
     "render_terminal",
     "to_json_data",
+    "write_audit_files",
 ]
 
 DEFAULT_SIZE_LIMIT = 100 * 1024 * 1024  # bytes; larger attachments are reported as oversized
@@ -61,6 +67,7 @@ def audit_source(
                 references.check(row)
             checks.run(row)
         references.finish(entity)
+    checks.ledger.finish()
     if not info.is_delta:
         references.check_pending(set(source.entities()))
     files = source.inventory()
@@ -76,7 +83,13 @@ def audit_source(
         )
     unknown = list(getattr(source, "unknown_files", []))
     return AuditReport(
-        source.location, info, files, unknown, sink.findings, dict(sorted(sink.counts.items()))
+        source.location,
+        info,
+        files,
+        unknown,
+        sink.findings,
+        dict(sorted(sink.counts.items())),
+        sink.fixups,
     )
 
 

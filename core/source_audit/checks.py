@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from core.export_format import KNOWN_CUSTOM_FIELDS
 from core.ports.source import SourceRow
 from core.source_audit.findings import FindingSink
+from core.source_audit.patients import PatientLedger
 from core.values import (
     ValueParseError,
     localize,
@@ -43,6 +44,27 @@ def _date(text: str | None) -> date | None:
     return parsed.value if parsed else None
 
 
+def _person_candidates(
+    values: dict[str, str | None], last: str
+) -> list[tuple[tuple[object, ...], str]]:
+    """What makes two patient rows one person (Q7): last name and date of birth with the first
+    name or a phone; without a date of birth, both names and a full phone number."""
+    first = _norm_name(values.get("first_name"))
+    dob = _date(values.get("birth_date"))
+    phones = sorted({_digits(values.get(c)) for c in ("cell_phone", "home_phone", "work_phone")})
+    found: list[tuple[tuple[object, ...], str]] = []
+    if dob is not None:
+        found.append((("dob", last, first, dob), "last name, first name and date of birth"))
+        found += [
+            (("dob", last, p, dob), "last name, phone and date of birth") for p in phones if p
+        ]
+    elif first:
+        found += [
+            (("phone", last, first, p), "last name, first name and phone") for p in phones if p
+        ]
+    return found
+
+
 class Checks:
     """State and rules for the checks that need more than one row."""
 
@@ -53,6 +75,7 @@ class Checks:
         self.staff_emails: dict[int, str] = {}
         self.completed_plans: set[int] = set()
         self.zones: dict[int, ZoneInfo] = {}
+        self.ledger = PatientLedger(sink.fixups)
 
     def run(self, row: SourceRow) -> None:
         """Apply the checks of the row's entity."""
@@ -72,6 +95,7 @@ class Checks:
             self.zones[int(row.key)] = zone
 
     def _check_provider(self, row: SourceRow) -> None:
+        self.ledger.provider(row)
         email = parse_email(row.values.get("email"))
         if email is None or email.address is None:
             self._add("provider_without_email", row, "no usable email: cannot match a member")
@@ -87,17 +111,15 @@ class Checks:
             if "?" in (values.get(column) or ""):
                 self._add("lost_character", row, f"{column} holds '?' (character lost, Q1)")
         self._check_patient_email(row)
-        dob = _date(values.get("birth_date"))
+        self.ledger.patient(row)
         last = _norm_name(values.get("last_name"))
-        if dob is None or not last or row.key is None or row.is_deleted:
+        if not last or row.key is None or row.is_deleted:
             return
-        phones = {_digits(values.get(c)) for c in ("cell_phone", "home_phone", "work_phone")}
-        candidates = [(last, _norm_name(values.get("first_name")), dob)]
-        candidates += [(last, phone, dob) for phone in sorted(phones) if phone]
-        for candidate in candidates:
+        for candidate, matched_on in _person_candidates(values, last):
             other = self.person_keys.setdefault(hash(candidate), row.key)
             if other != row.key:
                 self._add("duplicate_patient", row, f"looks like patient {other}")
+                self.ledger.duplicate(row, other, matched_on)
                 return
 
     def _check_patient_email(self, row: SourceRow) -> None:

@@ -7,6 +7,7 @@ from collections import Counter
 import msgspec
 
 from core.ports.source import ExportInfo, SourceFile
+from core.source_audit.fixups import FixUps
 
 __all__ = ["FINDING_CODES", "AuditReport", "Finding", "FindingSink"]
 
@@ -62,6 +63,7 @@ class AuditReport(msgspec.Struct, frozen=True):
     unknown_files: list[str]
     findings: list[Finding]
     counts: dict[str, int]
+    fixups: FixUps = msgspec.field(default_factory=FixUps)
 
 
 class FindingSink:
@@ -71,6 +73,7 @@ class FindingSink:
         self.limit = limit
         self.findings: list[Finding] = []
         self.counts: Counter[str] = Counter()
+        self.fixups = FixUps()
 
     def add(self, code: str, file: str, line: int | None, key: str | None, message: str) -> None:
         """Record one finding."""

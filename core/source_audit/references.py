@@ -90,6 +90,7 @@ class References:
             row.key,
             f"{column} points to a {target} that is not in the export",
         )
+        self.sink.fixups.add_orphan(row.file, row.line, row.key, column, target)
 
     def check_pending(self, present: set[str]) -> None:
         """Check references whose target was read after the referring row."""
@@ -102,4 +103,5 @@ class References:
                     key,
                     f"{column} points to a {target} that is not in the export",
                 )
+                self.sink.fixups.add_orphan(file, line, key, column, target)
         self.pending.clear()

@@ -5,11 +5,15 @@ All three show record keys, files and lines, never patient values.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from core.source_audit.findings import FINDING_CODES, AuditReport
+from core.source_audit.findings import AuditReport
+from core.source_audit.fixups import FIXUP_FILES, write_fixups
+from core.source_audit.plain import render_manager_markdown
+from events.private_files import write_private
 
 
 def to_json_data(report: AuditReport) -> dict[str, Any]:
@@ -36,6 +40,16 @@ def to_json_data(report: AuditReport) -> dict[str, Any]:
         "files_absent": [f.file for f in report.findings if f.code == "missing_file"],
         "counts": report.counts,
         "findings": [msgspec.to_builtins(finding) for finding in report.findings],
+        "incomplete_patients": incomplete_counts(report),
+        "fixup_rows": {FIXUP_FILES[name][0]: len(report.fixups.rows(name)) for name in FIXUP_FILES},
+    }
+
+
+def incomplete_counts(report: AuditReport) -> dict[str, int]:
+    """Patients who will arrive in Twenty without a phone, an email of their own, an owner."""
+    rows = report.fixups.incomplete
+    return {
+        flag: sum(1 for row in rows if row[flag]) for flag in ("no_phone", "no_email", "no_owner")
     }
 
 
@@ -57,36 +71,22 @@ def render_terminal(report: AuditReport) -> list[str]:
         if shown[finding.code] <= 3:
             where = f"{finding.file}:{finding.line}" if finding.line else finding.file
             lines.append(f"    {finding.code}: {where} key={finding.key} - {finding.message}")
+    gaps = incomplete_counts(report)
+    lines.append(
+        f"Patients who will be incomplete in Twenty: {gaps['no_phone']:,} without a phone, "
+        f"{gaps['no_email']:,} without an email of their own, {gaps['no_owner']:,} without an owner"
+    )
     return lines
 
 
 def render_markdown(report: AuditReport) -> str:
-    """A Markdown report: inventory table, counts, then every finding kept."""
-    out = [f"# Source audit: `{report.export}`", ""]
-    info = report.info
-    kind = "delta since " + str(info.modified_since) if info.is_delta else "full export"
-    out += [f"{info.product or 'unknown product'}, exported {info.exported_at}, {kind}.", ""]
-    out += ["| File | Entity | Encoding | Rows | Rows with errors | Unknown headers | Notes |"]
-    out += ["|---|---|---|---:|---:|---|---|"]
-    for f in report.files:
-        unknown = ", ".join(f.headers_unknown)
-        notes = "; ".join(f.notes)
-        out.append(
-            f"| {f.name} | {f.entity} | {f.encoding} | {f.rows} | {f.error_rows} | "
-            f"{unknown} | {notes} |"
-        )
-    if report.unknown_files:
-        out += ["", "Files not part of the format: " + ", ".join(report.unknown_files)]
-    absent = [f.file for f in report.findings if f.code == "missing_file"]
-    if absent:
-        out += ["", "Files of the format absent from this export: " + ", ".join(absent)]
-    out += ["", "## Findings", "", "| Code | Count | Meaning |", "|---|---:|---|"]
-    for code, count in report.counts.items():
-        out.append(f"| {code} | {count} | {FINDING_CODES.get(code, '')} |")
-    out += ["", "| Code | File:line | Key | Message |", "|---|---|---|---|"]
-    for finding in report.findings:
-        out.append(
-            f"| {finding.code} | {finding.file}:{finding.line} | {finding.key} | "
-            f"{finding.message} |"
-        )
-    return "\n".join(out) + "\n"
+    """The Markdown report: findings grouped by what to do, in plain words (`plain.py`)."""
+    return render_manager_markdown(report)
+
+
+def write_audit_files(report: AuditReport, out: Path) -> list[tuple[Path, int | None]]:
+    """Write the Markdown report to `out` and the fix-up lists as CSV beside it, all
+    owner-only; (path, rows or None for the report) per file written."""
+    written: list[tuple[Path, int | None]] = [(write_private(out, render_markdown(report)), None)]
+    written += write_fixups(report.fixups, out.parent)
+    return written

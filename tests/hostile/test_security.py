@@ -111,6 +111,7 @@ WRITTEN = [
     "wd/mapping.confirmed.toml",
     "wd/reports",
     "wd/reports/source-audit.md",
+    "wd/reports/fixup-*.csv",
     "wd/reports/run-*.md",
     "wd/reports/delta-*.md",
     "wd/reports/audit-log.csv",

@@ -24,7 +24,7 @@ def test_audit_terminal_output_shows_keys_not_values(tmp_path: Path) -> None:
     for value in PATIENT_VALUES:
         assert value not in result.output
         assert value not in report.read_text(encoding="utf-8")
-    assert "| oversized_attachment | attachments.csv:5 | 44123 |" in report.read_text()
+    assert "- attachments.csv line 5, record 44123: " in report.read_text()
 
 
 def test_audit_json_shape() -> None:
