@@ -2185,8 +2185,8 @@ def _write_handoff(context: Context, name: str, out: Path | None) -> str:
         bundle = write_bundle(workspace, counted, generated_at=now, out=out)
     finally:
         workspace.close()
-    files = f"{len(bundle.entries)} file(s) and {MANIFEST_NAME}"
-    return f"written: {bundle.path} ({files}), owner-only; check it with {MANIFEST_NAME}"
+    files = f"{len(bundle.entries)} file(s), each with its SHA-256 in {MANIFEST_NAME}"
+    return f"written: {bundle.path} ({files}), owner-only"
 
 
 @ferry.command("report")

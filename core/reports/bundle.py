@@ -144,6 +144,10 @@ def _zip(path: Path, members: list[tuple[str, Path]], generated_at: str) -> list
     stamp = _zip_time(generated_at)
     entries: list[BundleEntry] = []
     with open_private(path, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
+        for folder in sorted({name.rsplit("/", 1)[0] + "/" for name, _ in members if "/" in name}):
+            entry = zipfile.ZipInfo(folder, date_time=stamp[:6])  # type: ignore[arg-type]
+            entry.external_attr = (0o040700 << 16) | 0x10  # a directory, owner-only once unzipped
+            zf.writestr(entry, b"")
         for name, source in members:
             data = source.read_bytes()
             _add(zf, name, data, stamp)

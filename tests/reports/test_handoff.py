@@ -155,9 +155,10 @@ def test_the_bundle_holds_its_manifest_and_no_patient_value(handed_off: Path) ->
     with zipfile.ZipFile(out) as bundle:
         manifest = json.loads(bundle.read("manifest.json"))
         listed = {entry["file"]: entry for entry in manifest["files"]}
-        assert set(bundle.namelist()) == {*listed, "manifest.json"}
+        assert set(bundle.namelist()) == {*listed, "manifest.json", "anchors/"}
         for info in bundle.infolist():
-            assert stat.S_IMODE(info.external_attr >> 16) == 0o600, info.filename
+            mode = 0o700 if info.is_dir() else 0o600
+            assert stat.S_IMODE(info.external_attr >> 16) == mode, info.filename
         for name, entry in listed.items():
             data = bundle.read(name)
             assert hashlib.sha256(data).hexdigest() == entry["sha256"], name
