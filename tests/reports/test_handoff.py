@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -33,6 +34,16 @@ APPROVER = '<img src="https://evil.example/approver.png">Dr Ana'
 PATIENT_VALUE_FILES = {"sample-diff.html", "sample-diff.csv"}
 
 
+def _with_a_repeated_patient(export: Path) -> Path:
+    """The small bundle with patient 10480's row again on its last line (another chart
+    number): the repeated key is rejected on a stream of its own, named by file and line."""
+    shutil.copytree(FIXTURES / "small_cp1252", export)
+    patients = export / "patients.csv"
+    lines = [line for line in patients.read_bytes().split(b"\r\n") if line]
+    patients.write_bytes(b"\r\n".join([*lines, lines[1].replace(b"SMILA0040", b"SMILA0099")]))
+    return export
+
+
 def _patient_values() -> list[str]:
     """The fixture's patient names and email addresses, lowercased."""
     raw = (FIXTURES / "small_cp1252" / "patients.csv").read_bytes().decode("cp1252")
@@ -42,8 +53,8 @@ def _patient_values() -> list[str]:
     return sorted(v.lower() for v in found if len(v) >= 4)
 
 
-def _patient_rows() -> int:
-    raw = (FIXTURES / "small_cp1252" / "patients.csv").read_bytes().decode("cp1252")
+def _patient_rows(export: Path) -> int:
+    raw = (export / "patients.csv").read_bytes().decode("cp1252")
     return len(list(csv.DictReader(io.StringIO(raw))))
 
 
@@ -73,12 +84,14 @@ def handed_off(
     """Sampled, approved, migrated (with link conflicts) and verified."""
     key_env(twenty_sandbox.api_key)
     seed(twenty_sandbox.rest_url, twenty_sandbox.api_key)
-    workdir = tmp_path / "wd"
-    _ferry(workdir, "init", "--source", str(FIXTURES / "small_cp1252"), "--twenty-url",
+    workdir, export = tmp_path / "wd", _with_a_repeated_patient(tmp_path / "export")
+    _ferry(workdir, "init", "--source", str(export), "--twenty-url",
            twenty_sandbox.base_url, "--api-key-env", KEY_ENV)  # fmt: skip
     config = workdir / "ferry.toml"
-    config.write_text(config.read_text().replace('"100/60s"', '"1000/1s"'), encoding="utf-8")
-    _ferry(workdir, "map", "propose", str(FIXTURES / "small_cp1252"))
+    text = config.read_text().replace('"100/60s"', '"1000/1s"')
+    # one patient row in 19 is refused: over the default 5 %, meant to stay out here
+    config.write_text(text.replace("max_rejected_share = 0.05", "max_rejected_share = 0.1"))
+    _ferry(workdir, "map", "propose", str(export))
     _ferry(workdir, "map", "confirm", "--user", "tester")
     _ferry(workdir, "schema", "apply", "--no-probe")
     _ferry(workdir, "sample", "--size", "20")
@@ -112,10 +125,11 @@ def test_the_owner_reads_the_summary_in_a_browser(
     rows = page.locator("#counts tbody tr").all_inner_texts()
     table = {r.split("\t")[0]: [c.strip() for c in r.split("\t")[1:]] for r in rows}
     # object: source rows, in Twenty, verified, rejected, skipped, work left
-    patients = _patient_rows()
+    patients = _patient_rows(handed_off.parent / "export")
+    assert patients == 19  # 18 patients, one of them twice
     with client(sandbox.rest_url, sandbox.api_key) as http:
         people = len(_pages(http, "people", False)) - 1  # the seed's live bystander is not ours
-    assert table["patient"][:3] == [str(patients), str(people), str(people)]
+    assert table["patient"][:4] == [str(patients), str(people), str(people), "1"]
     assert table["practice"] == ["3", "3", "3", "0", "0", "0"]
     assert table["task_target"][0] == "–"  # made from other rows: no source file to count
     assert sum(int(cells[1].replace(",", "")) for cells in table.values()) == 120
@@ -133,11 +147,14 @@ def test_the_owner_reads_the_summary_in_a_browser(
     approvals = page.inner_text("#approvals")
     assert "Mapping confirmed\ttester" in approvals
     assert f"Sample approved\t{APPROVER}" in approvals  # shown as typed, not run
-    assert page.inner_text("#rejected") == "Rejected records: 0"
+    assert page.inner_text("#rejected") == "Rejected records: 1"
+    # by its key, as `ferry report rejected` lists it: the later of the two rows
+    assert page.inner_text("#rejected + ul + p") == "Records: patient:10480"
+    assert "DUPLICATE_KEY: 1" in page.inner_text("#rejected + ul")
     assert page.inner_text("#defaulted") == "Assigned to the default member: 22"
     assert page.inner_text("#conflicts") == "Conflicts with existing records: 4"
     body = page.inner_text("body")
-    assert "patient:10480" in body  # a linked conflict, by key
+    assert "practice:1" in page.inner_text("#conflicts + ul + p")  # a linked conflict, by key
     head = page.inner_text("#chain")
     found = re.search(r"position ([\d,]+)", head)
     assert found is not None, head
