@@ -29,9 +29,14 @@ class ReportPage:
         self.page.wait_for_load_state("load")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium() -> Iterator[Any]:
-    """One headless Chromium for the session."""
+    """A headless Chromium for one test.
+
+    Not one for the session: playwright's sync API keeps an asyncio loop running on this
+    thread while it is open, and every later test that calls `anyio.run` in-process (the
+    commands that talk to Twenty) would fail with "Already running asyncio in this thread".
+    """
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
         pytest.skip("no chromium on this machine (.ci/run installs Debian's package)")

@@ -34,6 +34,7 @@ __all__ = [
     "SourceCount",
     "VerificationOutcome",
     "count_source_rows",
+    "is_settled",
     "reconcile_workspace",
     "source_row_counts",
     "verify_workspace",
@@ -57,12 +58,17 @@ class VerificationOutcome(msgspec.Struct, kw_only=True):
         """True when, and only when, Twenty holds what the source as it stands says: every
         record read back as sent, the reconciliation adds up with nothing left to do in any
         entity, and no record removed or deleted in the source is still live in Twenty."""
-        return (
-            self.summary.failed == 0
-            and self.reconciliation.adds_up
-            and all(e.is_done for e in self.reconciliation.entities)
-            and self.deletes_waiting == 0
-        )
+        return self.summary.failed == 0 and is_settled(self.reconciliation, self.deletes_waiting)
+
+
+def is_settled(reconciliation: Reconciliation, deletes_waiting: int) -> bool:
+    """True when the reconciliation adds up with nothing left to do in any entity and no
+    record removed or deleted in the source is still live in Twenty."""
+    return (
+        reconciliation.adds_up
+        and all(e.is_done for e in reconciliation.entities)
+        and deletes_waiting == 0
+    )
 
 
 def source_row_counts(source: Source) -> dict[str, int]:

@@ -142,23 +142,12 @@ def _write_fresh(workspace: Workspace, counted: SourceCount) -> list[Path]:
 def _zip(path: Path, members: list[tuple[str, Path]], generated_at: str) -> list[BundleEntry]:
     """Zip `members` (name in the zip, file) and a manifest into `path`, all owner-only."""
     stamp = _zip_time(generated_at)
-    entries: list[BundleEntry] = []
     with open_private(path, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
         for folder in sorted({name.rsplit("/", 1)[0] + "/" for name, _ in members if "/" in name}):
             entry = zipfile.ZipInfo(folder, date_time=stamp[:6])  # type: ignore[arg-type]
             entry.external_attr = (0o040700 << 16) | 0x10  # a directory, owner-only once unzipped
             zf.writestr(entry, b"")
-        for name, source in members:
-            data = source.read_bytes()
-            _add(zf, name, data, stamp)
-            entries.append(
-                BundleEntry(
-                    file=name,
-                    sha256=hashlib.sha256(data).hexdigest(),
-                    size=len(data),
-                    patient_values=name in _PATIENT_VALUES,
-                )
-            )
+        entries = [_copy(zf, name, source, stamp) for name, source in members]
         manifest = {
             "format": "ferry-bundle/1",
             "written_at": generated_at,
@@ -168,11 +157,28 @@ def _zip(path: Path, members: list[tuple[str, Path]], generated_at: str) -> list
     return entries
 
 
-def _add(zf: zipfile.ZipFile, name: str, data: bytes, stamp: tuple[int, ...]) -> None:
+def _info(name: str, stamp: tuple[int, ...]) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=stamp[:6])  # type: ignore[arg-type]
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = (0o100000 | FILE_MODE) << 16  # a regular file, owner-only once unzipped
-    zf.writestr(info, data)
+    return info
+
+
+def _add(zf: zipfile.ZipFile, name: str, data: bytes, stamp: tuple[int, ...]) -> None:
+    zf.writestr(_info(name, stamp), data)
+
+
+def _copy(zf: zipfile.ZipFile, name: str, source: Path, stamp: tuple[int, ...]) -> BundleEntry:
+    """Stream one file into the zip (an event log may be larger than memory), hashing it."""
+    digest, size = hashlib.sha256(), 0
+    with source.open("rb") as read, zf.open(_info(name, stamp), "w", force_zip64=True) as write:
+        while chunk := read.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+            write.write(chunk)
+    return BundleEntry(
+        file=name, sha256=digest.hexdigest(), size=size, patient_values=name in _PATIENT_VALUES
+    )
 
 
 def _zip_time(instant: str) -> tuple[int, ...]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import msgspec
 
+from core.pipeline.verification import is_settled
 from core.reports.conflicts import conflict_rows
 from core.reports.member_defaults import member_default_rows
 from core.reports.reconciliation import OPEN_CATEGORIES, Reconciliation
@@ -111,15 +112,10 @@ def summary_facts(
     deletes_waiting: int = 0,
 ) -> SummaryFacts:
     """Gather the summary from the store, the reconciliation and the work directory."""
-    is_clean = (
-        reconciliation.adds_up
-        and all(e.is_done for e in reconciliation.entities)
-        and deletes_waiting == 0
-    )
     return SummaryFacts(
         generated_at=generated_at,
         verdict=verdict(reconciliation),
-        is_clean=is_clean,
+        is_clean=is_settled(reconciliation, deletes_waiting),
         adds_up=reconciliation.adds_up,
         objects=_objects(reconciliation),
         rejected=_keyed(
