@@ -42,6 +42,13 @@ def _n(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
 
 
+def _when(instant: str) -> str:
+    """`2026-12-03T19:24:22.676578Z` -> `2026-12-03 19:24:22 UTC` (other text unchanged)."""
+    if len(instant) >= 19 and instant[10] == "T":
+        return f"{instant[:10]} {instant[11:19]} UTC"
+    return instant
+
+
 def _verdict_html(text: str) -> str:
     """The reconciliation's Markdown verdict as HTML (emphasis dropped, code kept)."""
     escaped = _e(text.replace("**", ""))
@@ -56,7 +63,8 @@ def render_summary_html(facts: SummaryFacts) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>Migration summary</title><style>{_STYLE}</style></head><body>",
         "<h1>Migration summary</h1>",
-        f'<p class="muted">Dental-Exec export into Twenty CRM · written {_e(facts.generated_at)}'
+        '<p class="muted">Dental-Exec export into Twenty CRM · written '
+        f"{_e(_when(facts.generated_at))}"
         " · record keys and codes only, no patient values</p>",
         f'<div class="verdict {state}" id="verdict">{_verdict_html(facts.verdict)}</div>',
     ]
@@ -87,7 +95,9 @@ def _objects_html(objects: list[ObjectCount]) -> list[str]:
     out.append(
         '<p class="muted">Source rows are counted in the export files; "–": the object has no '
         "file of its own (made from other rows). In Twenty: records Ferry wrote and Twenty "
-        "holds; verified: read back and found as sent.</p>"
+        "holds; verified: read back and found as sent. Skipped: not records of their own in "
+        "Twenty (providers become workspace members, custom fields fold into their record) "
+        "or left out on purpose; <code>ferry report reconciliation</code> gives the reasons.</p>"
     )
     return out
 
@@ -149,11 +159,11 @@ def _lists_html(facts: SummaryFacts) -> list[str]:
 
 def _approvals_html(approvals: list[Approval]) -> list[str]:
     out = ['<h2>Approvals</h2><table id="approvals"><thead><tr><th>sign-off</th><th>by</th>'
-           "<th>at (UTC)</th><th>what</th></tr></thead><tbody>"]  # fmt: skip
+           "<th>when</th><th>what</th></tr></thead><tbody>"]  # fmt: skip
     for a in approvals:
         if a.user:
             out.append(
-                f"<tr><td>{_e(a.what)}</td><td>{_e(a.user)}</td><td>{_e(a.at)}</td>"
+                f"<tr><td>{_e(a.what)}</td><td>{_e(a.user)}</td><td>{_e(_when(a.at))}</td>"
                 f"<td>{_e(a.detail)}</td></tr>"
             )
         else:
@@ -179,7 +189,7 @@ def _chain_html(chain: ChainHead) -> list[str]:
         holds = "the log still holds it" if chain.anchor_holds else "the log NO LONGER holds it"
         out.append(
             f"<p>Latest anchor <code>{_e(chain.anchor)}</code>: position "
-            f"{chain.anchor_position:,}, taken {_e(chain.anchor_at)}; {holds}. Check with "
+            f"{chain.anchor_position:,}, taken {_e(_when(chain.anchor_at))}; {holds}. Check with "
             "<code>ferry events verify --anchor FILE</code>.</p>"
         )
     return out

@@ -55,7 +55,8 @@ def test_before_any_run_the_summary_says_what_is_missing(unrun: Path) -> None:
     ).read_text(encoding="utf-8")
     assert re.search(r"<td>patient</td><td class=\"n\">18</td><td class=\"n\">0</td>", page)
     assert '<td>Sample approved</td><td colspan="3">not yet</td>' in page
-    assert re.search(r"<td>Mapping confirmed</td><td>tester</td><td>\d{4}-\d\d-\d\dT", page)
+    when = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"
+    assert re.search(rf"<td>Mapping confirmed</td><td>tester</td><td>{when}</td>", page)
     assert "No anchor written yet" in page
 
 
