@@ -23,10 +23,13 @@ from rich.table import Table
 
 from core.clock import isoformat_utc
 from core.errors import FerryError
+from core.reports.event_log import EVENT_COLUMNS as _EVENT_COLUMNS
+from core.reports.event_log import event_facts as _event_facts
+from core.reports.event_log import event_row as _event_row
 from events.errors import EventStoreError
 
 if TYPE_CHECKING:  # imported where used: `ferry --help` need not load the store
-    from events.store import EventStore, StoredEvent
+    from events.store import EventStore
 
 
 def _version() -> str:
@@ -210,34 +213,6 @@ def events_group() -> None:
     """Query and verify the append-only event log."""
 
 
-# The event fields that hold patient values: source rows, payloads, before-images and the
-# values of verification diffs. Everything else in an event is keys, codes, counts and ids.
-_PATIENT_VALUE_FIELDS = ("row", "payload", "before_image", "diffs")
-
-
-def _event_facts(stored: StoredEvent, show_data: bool) -> dict[str, Any]:
-    """The event's fields, with patient values replaced by a count unless `show_data`."""
-    facts: dict[str, Any] = msgspec.to_builtins(stored.event)
-    if not show_data:
-        for private in _PATIENT_VALUE_FIELDS:
-            if facts.get(private):
-                facts[private] = f"<{len(facts[private])} fields hidden; --show-data>"
-    return facts
-
-
-def _event_row(stored: StoredEvent, show_data: bool) -> dict[str, Any]:
-    return {
-        "position": stored.position,
-        "stream_id": stored.stream_id,
-        "version": stored.version,
-        "type": stored.type,
-        "run_id": stored.run_id,
-        "recorded_at": stored.recorded_at,
-        "data": _event_facts(stored, show_data),
-        "hash": stored.hash,
-    }
-
-
 @events_group.command("list")
 @click.option("--stream", "stream_id", help="Only this stream, e.g. patient:10482.")
 @click.option("--type", "type_", help="Only this event type, e.g. RecordRejected.")
@@ -305,18 +280,6 @@ def events_list_command(
                     row["run_id"] or "",
                 )
             Console().print(table)
-
-
-_EVENT_COLUMNS = (
-    "position",
-    "stream_id",
-    "version",
-    "type",
-    "run_id",
-    "recorded_at",
-    "data",
-    "hash",
-)
 
 
 _ANCHOR_KEY_OPTION = click.option(
@@ -2349,12 +2312,32 @@ def _print_rollback_result(result: Any) -> None:
 # --- reports --------------------------------------------------------------------------------
 
 
+def _write_handoff(context: Context, name: str, out: Path | None) -> str:
+    """`ferry report summary|bundle`: the owner's page, or the zip of every deliverable."""
+    from core.clock import SystemClock
+    from core.config import load_config
+    from core.reports.bundle import MANIFEST_NAME, write_bundle, write_summary
+    from core.workspace import open_workspace
+
+    workspace = open_workspace(context.workdir, load_config(context.workdir))
+    try:
+        counted, now = _source_count(workspace), isoformat_utc(SystemClock().now())
+        if name == "summary":
+            page = write_summary(workspace, counted, generated_at=now, out=out)
+            return f"written: {page}, owner-only"
+        bundle = write_bundle(workspace, counted, generated_at=now, out=out)
+    finally:
+        workspace.close()
+    files = f"{len(bundle.entries)} file(s), each with its SHA-256 in {MANIFEST_NAME}"
+    return f"written: {bundle.path} ({files}), owner-only"
+
+
 @ferry.command("report")
 @click.argument(
     "name",
     type=click.Choice(
         ["audit-log", "reconciliation", "rejected", "member-defaults", "conflicts",
-         "rebuild-guide", "mapping"]
+         "rebuild-guide", "mapping", "summary", "bundle"]
     ),
 )  # fmt: skip
 @click.option(
@@ -2369,11 +2352,15 @@ def _print_rollback_result(result: Any) -> None:
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Where to write it (default reports/NAME.EXT), owner-only.",
+    help="Where to write it (default reports/NAME.EXT; summary.html, handoff.zip), owner-only.",
 )
 @pass_context
 def report_command(context: Context, name: str, fmt: str, out: Path | None) -> None:
-    """Write an audit deliverable (owner-only, under reports/ unless --out)."""
+    """Write an audit deliverable (owner-only, under reports/ unless --out).
+
+    `summary` is one HTML page for the practice owner; `bundle` zips every deliverable with
+    a manifest (file, SHA-256, size) for hand-off. --format does not apply to either.
+    """
     if name == "mapping":  # Markdown and HTML, as `ferry map show`
         if fmt != "md":
             _fail("the mapping document is Markdown and HTML: drop --format")
@@ -2383,6 +2370,9 @@ def report_command(context: Context, name: str, fmt: str, out: Path | None) -> N
     from core.reports.deliverables import ReportRequest, default_path, write_report
     from core.workspace import open_workspace
 
+    if name in ("summary", "bundle"):
+        click.echo(_write_handoff(context, name, out))
+        return
     workspace = open_workspace(context.workdir, load_config(context.workdir))
     try:
         rows = None

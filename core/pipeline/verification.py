@@ -34,6 +34,8 @@ __all__ = [
     "SourceCount",
     "VerificationOutcome",
     "count_source_rows",
+    "is_settled",
+    "reconcile_workspace",
     "source_row_counts",
     "verify_workspace",
 ]
@@ -56,12 +58,17 @@ class VerificationOutcome(msgspec.Struct, kw_only=True):
         """True when, and only when, Twenty holds what the source as it stands says: every
         record read back as sent, the reconciliation adds up with nothing left to do in any
         entity, and no record removed or deleted in the source is still live in Twenty."""
-        return (
-            self.summary.failed == 0
-            and self.reconciliation.adds_up
-            and all(e.is_done for e in self.reconciliation.entities)
-            and self.deletes_waiting == 0
-        )
+        return self.summary.failed == 0 and is_settled(self.reconciliation, self.deletes_waiting)
+
+
+def is_settled(reconciliation: Reconciliation, deletes_waiting: int) -> bool:
+    """True when the reconciliation adds up with nothing left to do in any entity and no
+    record removed or deleted in the source is still live in Twenty."""
+    return (
+        reconciliation.adds_up
+        and all(e.is_done for e in reconciliation.entities)
+        and deletes_waiting == 0
+    )
 
 
 def source_row_counts(source: Source) -> dict[str, int]:
@@ -141,6 +148,23 @@ def _count_chunk(scratch: sqlite3.Connection, chunk: list[SourceRow]) -> int:
     return count
 
 
+def reconcile_workspace(workspace: Workspace, counted: SourceCount) -> Reconciliation:
+    """The reconciliation `ferry verify` reports, from the store and the counted source
+    (`ferry report summary` and `ferry report bundle` show this same one).
+
+    Raises:
+        ReconciliationError: the store's counts do not add up (a broken projection).
+    """
+    acknowledged = set(confirmed_absent(workspace.store))
+    return reconcile(
+        workspace.store.connection,
+        counted.rows,
+        order=ENTITIES,
+        source_problem=counted.problem,
+        absent={entity: entity in acknowledged for entity in counted.absent},
+    )
+
+
 async def verify_workspace(
     workspace: Workspace,
     destination: Destination,
@@ -159,14 +183,8 @@ async def verify_workspace(
         ReconciliationError: the store's counts do not add up (a broken projection).
     """
     run_id, summary = await verify_run(workspace.store, destination, now, entity, on_page)
-    acknowledged = set(confirmed_absent(workspace.store))
-    result = reconcile(
-        workspace.store.connection,
-        source_rows,
-        order=ENTITIES,
-        source_problem=source_problem,
-        absent={entity: entity in acknowledged for entity in source_absent},
-    )
+    counted = SourceCount(rows=source_rows, problem=source_problem, absent=source_absent)
+    result = reconcile_workspace(workspace, counted)
     title = "Reconciliation" + ("" if source_rows is not None else " (cannot check the source)")
     path = write_private(
         workspace.reports / RECONCILIATION_NAME, render_reconciliation(result, title=title)

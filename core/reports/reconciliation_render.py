@@ -6,7 +6,7 @@ from typing import Any
 
 from core.reports.reconciliation import CATEGORIES, EntityReconciliation, Reconciliation
 
-__all__ = ["IDENTITY", "reconciliation_data", "render_reconciliation"]
+__all__ = ["IDENTITY", "reconciliation_data", "render_reconciliation", "verdict"]
 
 IDENTITY = (
     "records = " + " + ".join(CATEGORIES) + "; source rows = records + repeated keys + not read"
@@ -79,7 +79,7 @@ def render_reconciliation(result: Reconciliation, *, title: str = "Reconciliatio
     """`reports/reconciliation.md`: the table, the identity checked, codes, keys, next steps."""
     head = ["entity", "source rows", "repeated", "not read", "records"]
     head += [_LABELS[c] for c in CATEGORIES] + ["adds up"]
-    out = [f"# {title}", "", _verdict(result), "", f"Checked in code for every entity: {IDENTITY}."]
+    out = [f"# {title}", "", verdict(result), "", f"Checked in code for every entity: {IDENTITY}."]
     out += ["", "| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 2) + "|---|"]
     for entity in result.entities:
         cells = [entity.entity, _cell(entity.source_rows), _cell(entity.repeated_keys)]
@@ -111,7 +111,8 @@ def render_reconciliation(result: Reconciliation, *, title: str = "Reconciliatio
     return "\n".join(out) + "\n"
 
 
-def _verdict(result: Reconciliation) -> str:
+def verdict(result: Reconciliation) -> str:
+    """The one-line verdict at the top of the reconciliation (Markdown emphasis included)."""
     if result.source_problem:
         return (
             f"**Cannot check**: {result.source_problem}. Put the exports back where they were "
