@@ -32,7 +32,11 @@ def _migrate(export: Path, workdir: Path, sandbox: SandboxHandle) -> dict[str, A
            "--api-key-env", KEY_ENV)  # fmt: skip
     config = workdir / "ferry.toml"
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace('rate_limit = "100/60s"', 'rate_limit = "1000/1s"'), "utf-8")
+    text = text.replace('rate_limit = "100/60s"', 'rate_limit = "1000/1s"')
+    # The generated export orphans a few rows on purpose (7% of its treatment plans): the
+    # run honestly ends `failed` over the default 5%; what is compared here is the content.
+    text = text.replace("max_rejected_share = 0.05", "max_rejected_share = 1.0")
+    config.write_text(text, "utf-8")
     invoke(workdir, "map", "propose", str(export))
     invoke(workdir, "map", "confirm", "--user", "tester")
     invoke(workdir, "schema", "apply", "--no-probe")
