@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 from adapters.twenty_sandbox import SandboxHandle
@@ -30,13 +31,24 @@ def test_sample_then_approve_then_plan_and_verify(
 
     code, out = invoke_ferry(work, "sample", "--size", "3", *FAST, key=key)
     assert code == 0, out
-    assert "sample: 17 patients, 150 source rows, 163 strata covered" in out
-    assert "diff: 150 records, 0 field(s) not read back as sent" in out
+    assert "sample: 114 records (17 patients, 14 objects), 166 strata covered" in out
+    assert "diff: 114 records, 0 field(s) not read back as sent" in out
     reports = work / "reports"
     rows = list(csv.DictReader(io.StringIO((reports / "sample-diff.csv").read_text())))
     email = next(r for r in rows if r["stream_id"] == "patient:10481" and "Email" in r["field"])
     assert email["agrees"] == "yes" and email["sent"] != ""
     assert all(r["agrees"] in ("yes", "") for r in rows)
+    # a value derived from custom_fields.csv names its source row, line and transform
+    hipaa = [r for r in rows if r["field"] == "hipaaAcknowledged"]
+    assert hipaa and all(
+        re.fullmatch(r"custom_fields\.csv line \d+: HIPAA_NPP_ACK=(Yes|No)", r["source"])
+        and r["transform"] == "custom field"
+        and r["transformed"] == "yes"
+        for r in hipaa
+    ), hipaa
+    birth = next(r for r in rows if r["field"] == "birthDate" and r["source"])
+    assert birth["transform"] == "date" and birth["transformed"] == "yes"
+    assert (reports / "sample-diff-shareable.csv").exists()
     skipped = {r["stream_id"] for r in rows if r["note"].startswith("not sent: skipped")}
     assert "patient:10494" in skipped  # status Deleted: skipped on record, shown in the diff
 
