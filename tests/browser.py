@@ -29,9 +29,14 @@ class ReportPage:
         self.page.wait_for_load_state("load")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """One headless Chromium for the session."""
+    """One headless Chromium per test module.
+
+    Not per session: playwright's sync API keeps an asyncio loop running in the main thread
+    while the browser is open, and every later `anyio.run` there (a sandbox fixture, a
+    `CliRunner` command) would fail with "Already running asyncio in this thread". Within a
+    browser test's module, do such work in a thread or a subprocess of its own."""
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
         pytest.skip("no chromium on this machine (.ci/run installs Debian's package)")
