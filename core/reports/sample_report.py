@@ -155,7 +155,9 @@ def _object_summary(diff: SampleDiff) -> str:
     records: dict[str, set[str]] = {}
     counts: dict[str, Counter[str]] = {}
     for row in diff.rows:
-        name = row.object_name or row.stream_id.partition(":")[0]
+        # a record not sent has no Twenty object: it is counted under its export entity
+        entity = row.stream_id.partition(":")[0].partition(" #")[0]
+        name = row.object_name or f"{entity} (not sent)"
         records.setdefault(name, set()).add(row.stream_id)
         count = counts.setdefault(name, Counter())
         if row.field == "(record)" and row.agrees is None:

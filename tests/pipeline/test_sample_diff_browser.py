@@ -128,6 +128,11 @@ def test_the_differences_filter_shows_exactly_the_field_twenty_changed(
     assert "De-identified copy" in text and "protected health information" not in text
     for value in ("Laura", "Smith", "laura.smith", "patient:10480", "Springfield"):
         assert value not in text
+    objects = page.locator("table.objects tbody tr").all_inner_texts()
+    assert [line.split("\t")[:2] for line in objects] == [
+        ["patient (not sent)", "2"],  # one rejected, one the run never reached
+        ["people", "2"],
+    ]
     _tick(report_page, "only-differences")
     assert _visible(report_page, "tr.f") == 1
     assert page.locator("tr.rec:visible").inner_text().startswith("patient #1")
