@@ -89,10 +89,12 @@ def test_a_generated_export_gets_a_readable_sample_and_a_shareable_copy_without_
     for step in steps:
         code, out = invoke_ferry(work, *step, key=key)
         assert code == 0, (step, out)
+    toml = work / "ferry.toml"  # the size is a setting: 250 records instead of 400
+    toml.write_text(toml.read_text().replace("sample_size = 400", "sample_size = 250"))
     code, out = invoke_ferry(work, "sample", *FAST, key=key)
     assert code == 0, out
     found = re.search(r"sample: (\d+) records \(\d+ patients, 14 objects\)", out)
-    assert found and 200 <= int(found[1]) <= 500, out
+    assert found and 200 <= int(found[1]) <= 275, out
     # rows rejected on purpose (every row error is a stratum) do not fail the sample
     assert re.search(r"run \S+: completed", out) and "max_rejected_share" not in out
 
