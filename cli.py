@@ -1789,6 +1789,7 @@ def _run_sample(context: Context, size: int | None, seed: int, overrides: dict[s
                     sources,
                     transforms=transforms,
                     custom=selection.custom,
+                    patients=selection.patient_of,
                     run_id=result.run_id,
                     on_page=lambda n: progress.advance("sample", "read back", n),
                 )

@@ -88,12 +88,15 @@ class SampleSelection(msgspec.Struct, kw_only=True):
 
     `custom`: "entity:key" of a sampled record -> its custom-field rows (the source of the
     values derived from them, such as `hipaaAcknowledged` or `medicalAlerts`).
+    `patient_of`: "entity:key" of a sampled record -> "patient:key" of the patient it belongs
+    to (a patient belongs to itself; practices and providers to none), to group the diff.
     """
 
     keys: dict[str, frozenset[str]]
     patients: int
     strata: list[Stratum]
     custom: dict[str, list[CustomRow]] = msgspec.field(default_factory=dict)
+    patient_of: dict[str, str] = msgspec.field(default_factory=dict)
 
     @property
     def uncovered(self) -> list[str]:
@@ -214,10 +217,17 @@ def select_sample(source: Source, options: SampleOptions | None = None) -> Sampl
     fill = _fill(survey, chosen | pending, options)
     strata = survey.strata
 
+    patient_of: dict[str, str] = {}
+
     def count(row: SourceRow) -> None:
-        """Count a chosen row in each of its strata."""
+        """Count a chosen row in each of its strata; note the patient it belongs to."""
         for name in _strata_of(row, findings):
             strata[name].selected += 1
+        owner = _owner(row) if row.entity != "custom_field" else None
+        if row.entity == "custom_field" and (ref := _custom_owner(row)) and ref[0] == "patient":
+            owner = ref[1]
+        if owner is not None:
+            patient_of[f"{row.entity}:{row.key}"] = f"patient:{owner}"
 
     taken, pointed = _take(source, chosen, fill, count)
     _close(source, taken, pointed, count)
@@ -229,6 +239,7 @@ def select_sample(source: Source, options: SampleOptions | None = None) -> Sampl
         patients=len(keys.get("patient", ())),
         strata=sorted(strata.values(), key=lambda s: s.name),
         custom=_custom_rows(source, taken),
+        patient_of=patient_of,
     )
 
 

@@ -90,6 +90,7 @@ class DiffRow(msgspec.Struct, frozen=True, kw_only=True):
     note: str = ""
     transform: str = ""
     transformed: bool = False  # the value sent is not the source text as it stands
+    patient: str = ""  # the stream id of the patient the record belongs to, if any
 
 
 class SampleDiff(msgspec.Struct, kw_only=True):
@@ -217,6 +218,7 @@ async def build_sample_diff(
     *,
     transforms: FieldTransforms | None = None,
     custom: CustomRows | None = None,
+    patients: Mapping[str, str] | None = None,
     run_id: str = "",
     page_size: int = 200,
     on_page: Callable[[int], None] = lambda n: None,
@@ -224,7 +226,9 @@ async def build_sample_diff(
     """Read the sample's records back and lay out every field sent, one row each.
 
     `transforms`: the transform of each field (named in the diff); `custom`: the custom-field
-    rows of each record, by stream id (the source of the values derived from them).
+    rows of each record, by stream id (the source of the values derived from them);
+    `patients`: the patient's stream id of each record, by stream id: the rows are grouped
+    per patient (the patient first, then its records), records of no patient first.
     `on_page(n)`: n more records were read back (for a progress bar)."""
     streams = _stream_ids(keys)
     states = _states(conn, streams)
@@ -248,10 +252,14 @@ async def build_sample_diff(
             )
             check = checks.get(stream_id)
             if check is None:
-                rows.append(_not_sent(stream_id, states.get(stream_id)))
+                found = [_not_sent(stream_id, states.get(stream_id))]
             else:
-                rows += _field_rows(check, origin)
+                found = _field_rows(check, origin)
+            if patient := (patients or {}).get(stream_id, ""):
+                found = [msgspec.structs.replace(r, patient=patient) for r in found]
+            rows += found
         on_page(len(page))
+    rows.sort(key=lambda r: (r.patient, r.stream_id != r.patient, r.stream_id))  # stable
     return SampleDiff(run_id=run_id, rows=rows)
 
 

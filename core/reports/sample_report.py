@@ -5,10 +5,10 @@ field, what the export said, what was sent and what Twenty holds. Both files are
 owner-only into `reports/`, and the HTML says so at its top; `render_diff_html(...,
 shareable=True)` of a de-identified diff (core.reports.sample_shareable) is the variant for the
 practice owner. The HTML opens with a summary per object and per field, then each record's
-fields grouped under the record; two filters ("transformed only", "differences only") hide
-the other rows with one inline script. It is self-contained (no external resource) and every
-value is escaped; CSV cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`) are
-prefixed with `'`.
+fields under the record, the records grouped per patient (the patient first); two filters
+("transformed only", "differences only") hide the other rows with one inline script. It is
+self-contained (no external resource) and every value is escaped; CSV cells that a spreadsheet
+would run as a formula (`=`, `+`, `-`, `@`) are prefixed with `'`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ __all__ = ["CSV_COLUMNS", "diff_hash", "render_diff_csv", "render_diff_html"]
 
 CSV_COLUMNS = (
     "stream_id",
+    "patient",
     "object",
     "field",
     "transform",
@@ -64,6 +65,7 @@ def _agrees(row: DiffRow) -> str:
 def _cells(row: DiffRow) -> list[str]:
     return [
         row.stream_id,
+        row.patient,
         row.object_name,
         row.field,
         row.transform,
@@ -194,18 +196,20 @@ def _field_summary(diff: SampleDiff) -> str:
 def _record_rows(diff: SampleDiff) -> tuple[str, int]:
     esc = html.escape
     out, fields = [], 0
-    span = len(CSV_COLUMNS) - 2
+    span = len(CSV_COLUMNS) - 3
     for stream_id, group in groupby(diff.rows, key=lambda r: r.stream_id):
         rows = list(group)
         name = rows[0].object_name or "not sent"
+        patient = rows[0].patient
+        of = f"{esc(patient)} › " if patient and patient != stream_id else ""
         out.append(
-            f'<tbody class="record"><tr class="rec"><th colspan="{span}">{esc(stream_id)} '
+            f'<tbody class="record"><tr class="rec"><th colspan="{span}">{of}{esc(stream_id)} '
             f"({esc(name)}, {len(rows)} row(s))</th></tr>"
         )
         for row in rows:
             fields += 1
             kind = "na" if row.agrees is None else ("ok" if row.agrees else "no")
-            cells = _cells(row)[2:]
+            cells = _cells(row)[3:]
             tds = "".join(
                 f'<td class="v">{esc(c)}</td>' if i in (2, 3, 4) else f"<td>{esc(c)}</td>"
                 for i, c in enumerate(cells)
@@ -232,7 +236,7 @@ def render_diff_html(
         if shareable
         else f'<p class="phi">{esc(PHI_NOTICE)}</p>'
     )
-    head = "".join(f"<th>{esc(c)}</th>" for c in CSV_COLUMNS[2:])
+    head = "".join(f"<th>{esc(c)}</th>" for c in CSV_COLUMNS[3:])
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{esc(title)}</title><style>{_STYLE}</style></head><body>\n"

@@ -57,17 +57,22 @@ def deidentify(diff: SampleDiff) -> SampleDiff:
     """A copy of the diff with keys replaced and personal values withheld."""
     numbers: dict[str, str] = {}
     per_entity: dict[str, int] = {}
+
+    def number(stream_id: str) -> str:
+        if stream_id and stream_id not in numbers:
+            entity = stream_id.partition(":")[0]
+            per_entity[entity] = per_entity.get(entity, 0) + 1
+            numbers[stream_id] = f"{entity} #{per_entity[entity]}"
+        return numbers.get(stream_id, "")
+
     rows = []
     for row in diff.rows:
-        if row.stream_id not in numbers:
-            entity = row.stream_id.partition(":")[0]
-            per_entity[entity] = per_entity.get(entity, 0) + 1
-            numbers[row.stream_id] = f"{entity} #{per_entity[entity]}"
         kept = _is_shareable(row)
         rows.append(
             msgspec.structs.replace(
                 row,
-                stream_id=numbers[row.stream_id],
+                patient=number(row.patient),
+                stream_id=number(row.stream_id),
                 source=row.source if kept else (WITHHELD if row.source else ""),
                 sent=row.sent if kept or row.sent is None else WITHHELD,
                 read=row.read if kept or row.read is None else WITHHELD,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 from pathlib import Path
@@ -50,6 +51,14 @@ def test_sample_then_approve_then_plan_and_verify(
         and r["transformed"] == "yes"
         for r in hipaa
     ), hipaa
+    # the records are grouped per patient, the patient's own record first
+    blocks = [k for k, _ in itertools.groupby(r["patient"] for r in rows if r["patient"])]
+    assert len(blocks) == len(set(blocks)) == 17
+    firsts = {}
+    for r in rows:
+        firsts.setdefault(r["patient"], r["stream_id"])
+    assert all(firsts[p] == p for p in blocks)
+    assert all(r["patient"] for r in rows if r["stream_id"].startswith("appointment:"))
     birth = next(r for r in rows if r["field"] == "birthDate" and r["source"])
     assert birth["transform"] == "date" and birth["transformed"] == "yes"
     assert (reports / "sample-diff-shareable.csv").exists()
