@@ -1769,7 +1769,7 @@ def _print_plan(plan: Any) -> None:
     "--size",
     type=click.IntRange(min=1),
     default=None,
-    help="Patients in the sample (default: run.sample_size of ferry.toml).",
+    help="Records (source rows) to aim at (default: run.sample_size of ferry.toml, 400).",
 )
 @click.option(
     "--seed", type=int, default=1, show_default=True, help="Seed of the random part of the sample."
@@ -1792,14 +1792,16 @@ def sample_group(
     overrides = _twenty_overrides(twenty_url, api_key_env, rate_limit, batch_size)
     selection, info, paths = _run_sample(context, size, seed, overrides)
     click.echo(
-        f"sample: {selection.patients} patients, {selection.records} source rows, "
-        f"{len(selection.strata)} strata covered"
+        f"sample: {selection.records} records ({selection.patients} patients, "
+        f"{len(selection.entities)} objects), {len(selection.strata)} strata covered"
         + (f" ({len(selection.unselectable)} only on rows without a key)"
            if selection.unselectable else "")
     )  # fmt: skip
     click.echo(f"diff: {info.records} records, {info.disagreements} field(s) not read back as sent")
-    for path in paths:
+    for path in paths[:2]:
         click.echo(f"written: {path} (patient values: owner-only, do not share)")
+    for path in paths[2:]:
+        click.echo(f"written: {path} (de-identified: may be shared with the practice)")
     click.echo(_next_step("sample", is_ok=not info.disagreements))
 
 
@@ -1848,8 +1850,14 @@ def _run_sample(context: Context, size: int | None, seed: int, overrides: dict[s
     from core.mapping.gate import confirmed_hash
     from core.pipeline.run import RunRequest
     from core.pipeline.sample import SampleOptions, select_sample
-    from core.pipeline.sample_approval import DIFF_CSV, DIFF_HTML, write_sample_diff
-    from core.pipeline.sample_diff import build_sample_diff, field_sources
+    from core.pipeline.sample_approval import (
+        DIFF_CSV,
+        DIFF_HTML,
+        SHAREABLE_CSV,
+        SHAREABLE_HTML,
+        write_sample_diff,
+    )
+    from core.pipeline.sample_diff import build_sample_diff, field_sources, field_transforms
 
     session = _session(context, **overrides)
     try:
@@ -1862,6 +1870,7 @@ def _run_sample(context: Context, size: int | None, seed: int, overrides: dict[s
     session = _session(context, **overrides)
     try:
         sources = field_sources(session.mapping())
+        transforms = field_transforms(session.mapping())
         conn = session.workspace.store.connection
 
         progress = _RichProgress(Console(stderr=True))
@@ -1874,6 +1883,9 @@ def _run_sample(context: Context, size: int | None, seed: int, overrides: dict[s
                     client,
                     selection.keys,
                     sources,
+                    transforms=transforms,
+                    custom=selection.custom,
+                    patients=selection.patient_of,
                     run_id=result.run_id,
                     on_page=lambda n: progress.advance("sample", "read back", n),
                 )
@@ -1885,7 +1897,8 @@ def _run_sample(context: Context, size: int | None, seed: int, overrides: dict[s
         info = write_sample_diff(reports, diff, mapping_hash=mapping_hash)
     finally:
         session.workspace.close()
-    return selection, info, [reports / DIFF_HTML, reports / DIFF_CSV]
+    written = (DIFF_HTML, DIFF_CSV, SHAREABLE_HTML, SHAREABLE_CSV)
+    return selection, info, [reports / name for name in written]
 
 
 _REPO_FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -100,7 +100,8 @@ class RunConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     Attributes:
         on_conflict: what to do with a record that already exists in Twenty.
         placeholder_owner: email of the member who gets unmatched assignments ("" = none).
-        sample_size: patients in `ferry sample`.
+        sample_size: records (source rows) `ferry sample` aims at; 200 to 500 is what one
+            person reads (a few more when parents join the last patients drawn).
         chunk_size: source rows per local-stage batch (one store transaction each).
         max_rejected_share: the share of an entity's rows that may be rejected before a run
             ends `failed` instead of `completed` (0.05 = 5%; 0 tolerates none, 1 any).
@@ -108,7 +109,7 @@ class RunConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
 
     on_conflict: ConflictPolicy = "link"
     placeholder_owner: str = ""
-    sample_size: int = 300
+    sample_size: int = 400
     chunk_size: int = 2000
     max_rejected_share: float = 0.05
 

@@ -208,13 +208,15 @@ class Run:
             self._finish_after_error(started)
             raise
         if request.load and self.result.outcome == "completed":
-            self._judge([*entities, *children])
+            self._judge([*entities, *children], request.command)
         self._finish(started)
         return self.result
 
-    def _judge(self, entities: list[str]) -> None:
+    def _judge(self, entities: list[str], command: str) -> None:
         """A run that reached its end is `completed` only when the work is done."""
         max_share = self._ws.config.run.max_rejected_share
+        if command == "sample":  # the sample takes rejected rows on purpose, to show them
+            max_share = 1.0
         reasons = shortfalls(self._ws.store.connection, entities, max_share)
         if reasons:
             self.result.outcome = "failed"

@@ -1,21 +1,26 @@
-"""The sample: about `size` patients with all their related records, covering every stratum.
+"""The sample: a few hundred records that cover every stratum of the export, with their parents.
 
 A stratum is one thing the export holds that the migration must be seen to handle: a value of
 a status, type or mode column (`appointment.status=no-show`), a row-level error code
 (`patient.error=bad_value`), a deleted row, or an audit finding (`patient.finding=
-family_shared_email`, `appointment.finding=ambiguous_local_time`). Selection streams the
-export a few times and keeps only keys:
+family_shared_email`, `appointment.finding=ambiguous_local_time`). The sample is sized in
+records (source rows), not patients: `size` (ferry.toml `run.sample_size`, 400 by default) is
+the target, because a person reads the diff and 200 to 500 records is what one can read.
+Selection streams the export a few times and keeps only keys:
 
 1. the audit, capped per code, marks the rows with findings (file, line);
-2. one pass notes each stratum's size and the first selectable row that shows it, with the
-   patient that row belongs to, and draws a seeded reservoir of other patients;
-3. one more pass takes every record of the chosen patients (every stratum's representative
-   first, then the reservoir up to `size`); the patients those records point to (guarantor,
-   subscriber, referring patient) join as parents: their own row only, read from the
-   patient file until no pointer leads further.
+2. one pass notes each stratum's size and the first selectable row that shows it (its
+   *representative*), with the records that row points to, and counts each patient's rows;
+3. the representatives come first, each with its parents only (the patient, the plan, the
+   policy, the claim, the appointment it points to; a guarantor or subscriber patient);
+   then whole patients, drawn with the seed, fill the sample up to `size` while they fit;
+4. one more pass takes the chosen rows and the fill patients' rows, and the parents they
+   point to are read until no pointer leads further.
 
-Practices and providers are always included whole (every record points at them). The result,
-`keys`, is what `RunRequest(keys=...)` runs; `strata` says how each stratum is covered.
+Practices and providers are always included whole (every record points at them). Custom-field
+rows join only as representatives of their own strata: the values they give a record are
+shown in the diff with their source line (`SampleSelection.custom`). The result, `keys`, is
+what `RunRequest(keys=...)` runs; `strata` says how each stratum is covered.
 """
 
 from __future__ import annotations
@@ -25,11 +30,11 @@ from collections.abc import Callable, Iterator
 
 import msgspec
 
-from core.export_format import CUSTOM_RECORD_ENTITY, match_file_name
+from core.export_format import CUSTOM_RECORD_ENTITY, file_for_entity, match_file_name
 from core.ports.source import Source, SourceRow
 from core.source_audit import audit_source
 
-__all__ = ["SampleOptions", "SampleSelection", "Stratum", "select_sample"]
+__all__ = ["CustomRow", "SampleOptions", "SampleSelection", "Stratum", "select_sample"]
 
 # The columns whose every value must be present in the sample, per entity.
 STRATUM_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -40,27 +45,21 @@ STRATUM_COLUMNS: dict[str, tuple[str, ...]] = {
     "insurance_policy": ("status", "coverage_order", "coverage_type", "relationship"),
     "claim": ("status", "claim_type"),
     "referral": ("direction", "source_type", "status"),
-    "payment": ("method", "payer_type"),
+    "payment": ("method", "payer_type", "voided"),
     "recall": ("recall_type", "category", "status"),
     "attachment": ("category", "linked_record_type"),
     "communication": ("mode", "direction", "type"),
     "custom_field": ("record_type", "field_type"),
 }
 ALWAYS_WHOLE = ("practice", "provider")
-# Columns of related records that point at another patient, who then joins the sample.
-PATIENT_POINTERS: dict[str, tuple[str, ...]] = {
-    "patient": ("guarantor_id",),
-    "payment": ("guarantor_id",),
-    "insurance_policy": ("subscriber_patient_id",),
-    "referral": ("referring_patient_id",),
-}
-MAX_ROUNDS = 4
+MAX_ROUNDS = 6
+Ref = tuple[str, str]  # (entity, source key)
 
 
 class SampleOptions(msgspec.Struct, frozen=True, kw_only=True):
-    """How big a sample, and the seed of the random part (the same seed, the same sample)."""
+    """How many records to aim at, and the seed of the random part (same seed, same sample)."""
 
-    size: int = 300
+    size: int = 400
     seed: int = 1
     findings_per_code: int = 5
 
@@ -75,12 +74,29 @@ class Stratum(msgspec.Struct, kw_only=True):
     selectable: bool = False
 
 
+class CustomRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One `custom_fields.csv` row of a sampled record: where it is and what it says."""
+
+    file: str
+    line: int
+    field_key: str
+    value: str
+
+
 class SampleSelection(msgspec.Struct, kw_only=True):
-    """The chosen source keys per entity and how every stratum is covered."""
+    """The chosen source keys per entity and how every stratum is covered.
+
+    `custom`: "entity:key" of a sampled record -> its custom-field rows (the source of the
+    values derived from them, such as `hipaaAcknowledged` or `medicalAlerts`).
+    `patient_of`: "entity:key" of a sampled record -> "patient:key" of the patient it belongs
+    to (a patient belongs to itself; practices and providers to none), to group the diff.
+    """
 
     keys: dict[str, frozenset[str]]
     patients: int
     strata: list[Stratum]
+    custom: dict[str, list[CustomRow]] = msgspec.field(default_factory=dict)
+    patient_of: dict[str, str] = msgspec.field(default_factory=dict)
 
     @property
     def uncovered(self) -> list[str]:
@@ -97,6 +113,11 @@ class SampleSelection(msgspec.Struct, kw_only=True):
         """Source rows in the sample."""
         return sum(len(keys) for keys in self.keys.values())
 
+    @property
+    def entities(self) -> list[str]:
+        """The entities the sample holds rows of."""
+        return sorted(self.keys)
+
 
 def _norm(value: str | None) -> str:
     return " ".join((value or "").split()).casefold() or "(empty)"
@@ -112,6 +133,8 @@ def _strata_of(row: SourceRow, findings: dict[tuple[str, int], set[str]]) -> Ite
     for column in STRATUM_COLUMNS.get(entity, ()):
         if column in row.values:
             yield f"{entity}.{column}={_norm(row.values[column])}"
+    if entity == "payment" and (row.values.get("amount") or "").strip().startswith(("(", "-")):
+        yield "payment.amount=refund"  # refunds are written in parentheses
     errors = sorted({error.code for error in row.errors})
     for code in errors:
         yield f"{entity}.error={code}"
@@ -121,17 +144,33 @@ def _strata_of(row: SourceRow, findings: dict[tuple[str, int], set[str]]) -> Ite
         yield f"{entity}.finding={code}"
 
 
-def _owner(row: SourceRow) -> str | tuple[str, str] | None:
-    """The patient a row belongs to, or (entity, key) to resolve, or None."""
+def _custom_owner(row: SourceRow) -> Ref | None:
+    entity = CUSTOM_RECORD_ENTITY.get((row.values.get("record_type") or "").lower())
+    record = _id(row.values.get("record_id"))
+    return (entity, record) if entity and record else None
+
+
+def _owner(row: SourceRow) -> str | None:
+    """The patient a row belongs to (custom-field rows belong to no patient here)."""
     if row.entity == "patient":
         return row.key
     if row.entity == "custom_field":
-        entity = CUSTOM_RECORD_ENTITY.get((row.values.get("record_type") or "").lower())
-        record = _id(row.values.get("record_id"))
-        if entity == "patient":
-            return record
-        return (entity, record) if entity and record else None
+        return None
     return _id(row.values.get("patient_id"))
+
+
+def _parents(row: SourceRow) -> set[Ref]:
+    """The records this row points to by id (practices and providers are always whole)."""
+    if row.entity == "custom_field":
+        owner = _custom_owner(row)
+        return {owner} if owner else set()
+    found = set()
+    for column, target in file_for_entity(row.entity).foreign_keys.items():
+        if target in ALWAYS_WHOLE or "." in target:
+            continue
+        if key := _id(row.values.get(column)):
+            found.add((target, key))
+    return found
 
 
 def _findings(source: Source, per_code: int) -> dict[tuple[str, int], set[str]]:
@@ -144,127 +183,140 @@ def _findings(source: Source, per_code: int) -> dict[tuple[str, int], set[str]]:
 
 
 class _Survey:
-    """Pass 2: stratum sizes, one representative per stratum, a reservoir of patients."""
+    """Pass 2: stratum sizes, one representative row per stratum, rows per patient."""
 
-    def __init__(self, options: SampleOptions) -> None:
+    def __init__(self) -> None:
         self.strata: dict[str, Stratum] = {}
-        self.owners: dict[str, str | tuple[str, str] | None] = {}
-        self.direct: dict[str, set[str]] = {}  # rows chosen for themselves (no patient)
-        self.reservoir: list[str] = []
-        self.patients_seen = 0
-        self._rng = random.Random(options.seed)
-        self._size = options.size
+        self.representatives: dict[Ref, set[Ref]] = {}  # row -> the rows it points to
+        self.rows_per_patient: dict[str, int] = {}
 
     def see(self, row: SourceRow, findings: dict[tuple[str, int], set[str]]) -> None:
         """Count the row's strata; make it the representative of those that have none."""
-        if row.entity == "patient" and row.key is not None:
-            self._draw(row.key)
+        if row.key is not None and (owner := _owner(row)) is not None:
+            self.rows_per_patient[owner] = self.rows_per_patient.get(owner, 0) + 1
         for name in _strata_of(row, findings):
             stratum = self.strata.setdefault(name, Stratum(name=name, entity=row.entity))
             stratum.total += 1
             if stratum.selectable or row.key is None:
                 continue
             stratum.selectable = True
-            owner = _owner(row)
-            if owner is None and row.entity not in ALWAYS_WHOLE:
-                self.direct.setdefault(row.entity, set()).add(row.key)
-            self.owners[name] = owner
-
-    def _draw(self, key: str) -> None:
-        self.patients_seen += 1
-        if len(self.reservoir) < self._size:
-            self.reservoir.append(key)
-            return
-        slot = self._rng.randrange(self.patients_seen)
-        if slot < self._size:
-            self.reservoir[slot] = key
+            if row.entity not in ALWAYS_WHOLE:
+                self.representatives[(row.entity, row.key)] = _parents(row)
 
 
 def select_sample(source: Source, options: SampleOptions | None = None) -> SampleSelection:
     """Choose the sample's source keys per entity, covering every selectable stratum."""
     options = options or SampleOptions()
     findings = _findings(source, options.findings_per_code)
-    survey = _Survey(options)
+    survey = _Survey()
     for entity in source.entities():
         for row in source.rows(entity):
             survey.see(row, findings)
-    patients = _representatives(source, survey)
-    for key in survey.reservoir:
-        if len(patients) >= options.size:
-            break
-        patients.add(key)
+    chosen: set[Ref] = set(survey.representatives)
+    pending: set[Ref] = set().union(*survey.representatives.values()) - chosen
+    fill = _fill(survey, chosen | pending, options)
     strata = survey.strata
 
+    patient_of: dict[str, str] = {}
+
     def count(row: SourceRow) -> None:
-        """Count a chosen row in each of its strata."""
+        """Count a chosen row in each of its strata; note the patient it belongs to."""
         for name in _strata_of(row, findings):
             strata[name].selected += 1
+        owner = _owner(row) if row.entity != "custom_field" else None
+        if row.entity == "custom_field" and (ref := _custom_owner(row)) and ref[0] == "patient":
+            owner = ref[1]
+        if owner is not None:
+            patient_of[f"{row.entity}:{row.key}"] = f"patient:{owner}"
 
-    keys = _close(source, patients, survey.direct, count)
+    taken, pointed = _take(source, chosen, fill, count)
+    _close(source, taken, pointed, count)
+    keys: dict[str, set[str]] = {}
+    for entity, key in taken:
+        keys.setdefault(entity, set()).add(key)
     return SampleSelection(
         keys={e: frozenset(k) for e, k in keys.items() if k},
         patients=len(keys.get("patient", ())),
-        strata=sorted(survey.strata.values(), key=lambda s: s.name),
+        strata=sorted(strata.values(), key=lambda s: s.name),
+        custom=_custom_rows(source, taken),
+        patient_of=patient_of,
     )
 
 
-def _representatives(source: Source, survey: _Survey) -> set[str]:
-    patients = {o for o in survey.owners.values() if isinstance(o, str)}
-    pending = {o for o in survey.owners.values() if isinstance(o, tuple)}
-    for entity in sorted({e for e, _ in pending}):
-        wanted = {key for e, key in pending if e == entity}
-        if entity in ALWAYS_WHOLE or entity not in source.entities():
+def _fill(survey: _Survey, chosen: set[Ref], options: SampleOptions) -> set[str]:
+    """Whole patients, in a seeded random order, while they fit under `size` records."""
+    total = len(chosen)
+    patients = sorted(survey.rows_per_patient)
+    random.Random(options.seed).shuffle(patients)
+    fill: set[str] = set()
+    for patient in patients:
+        if total >= options.size:
+            break
+        if ("patient", patient) in chosen:
             continue
+        rows = survey.rows_per_patient[patient] + 1  # and, often, a guarantor
+        if total + rows <= options.size:
+            fill.add(patient)
+            total += rows
+    return fill
+
+
+def _take(
+    source: Source, chosen: set[Ref], fill: set[str], count: Callable[[SourceRow], None]
+) -> tuple[set[Ref], set[Ref]]:
+    """One pass: practices, providers, the chosen rows and every row of the fill patients.
+
+    Returns the rows taken and the records they point to."""
+    taken: set[Ref] = set()
+    pointed: set[Ref] = set()
+    for entity in source.entities():
         for row in source.rows(entity):
-            if row.key in wanted and (owner := _owner(row)) and isinstance(owner, str):
-                patients.add(owner)
-    return patients
+            if row.key is None:
+                continue
+            ref = (entity, row.key)
+            wanted = entity in ALWAYS_WHOLE or ref in chosen
+            if not wanted and entity != "custom_field" and _owner(row) in fill:
+                wanted = True
+            if wanted and ref not in taken:
+                taken.add(ref)
+                count(row)
+                if entity not in ALWAYS_WHOLE:
+                    pointed |= _parents(row)
+    return taken, pointed
 
 
 def _close(
-    source: Source,
-    patients: set[str],
-    direct: dict[str, set[str]],
-    count: Callable[[SourceRow], None],
-) -> dict[str, set[str]]:
-    """Every record of the chosen patients, then the patient rows they point to.
-
-    One pass over the export takes each chosen patient's records; patients pointed at from
-    them (a guarantor, a subscriber, a referring patient) join as parents only: their own
-    row, re-read from the patient file until no pointer leads further.
-    """
-    keys = {entity: set(rows) for entity, rows in direct.items()}
-    pointed: set[str] = set()
-    for entity in source.entities():
-        chosen = keys.setdefault(entity, set())
-        for row in source.rows(entity):
-            if row.key is not None and (row.key in chosen or _belongs(row, patients, keys)):
-                chosen.add(row.key)
-                count(row)
-                pointed |= _pointers(row)
-    parents = keys.setdefault("patient", set())
+    source: Source, taken: set[Ref], pointed: set[Ref], count: Callable[[SourceRow], None]
+) -> None:
+    """Add the records the taken rows point to, until no pointer leads further."""
     for _ in range(MAX_ROUNDS):
-        wanted = pointed - parents
-        if not wanted or "patient" not in source.entities():
-            break
+        wanted = pointed - taken
+        if not wanted:
+            return
         pointed = set()
-        for row in source.rows("patient"):
-            if row.key in wanted:
-                parents.add(row.key)
-                count(row)
-                pointed |= _pointers(row)
-    return keys
+        for entity in sorted({e for e, _ in wanted} & set(source.entities())):
+            for row in source.rows(entity):
+                if row.key is not None and (entity, row.key) in wanted:
+                    taken.add((entity, row.key))
+                    count(row)
+                    pointed |= _parents(row)
 
 
-def _pointers(row: SourceRow) -> set[str]:
-    found = (_id(row.values.get(c)) for c in PATIENT_POINTERS.get(row.entity, ()))
-    return {key for key in found if key}
-
-
-def _belongs(row: SourceRow, patients: set[str], keys: dict[str, set[str]]) -> bool:
-    if row.entity in ALWAYS_WHOLE:
-        return True
-    owner = _owner(row)
-    if isinstance(owner, tuple):
-        return owner[1] in keys.get(owner[0], ())
-    return owner in patients
+def _custom_rows(source: Source, taken: set[Ref]) -> dict[str, list[CustomRow]]:
+    """The custom-field rows of the sampled records, by the record's stream id."""
+    if "custom_field" not in source.entities():
+        return {}
+    found: dict[str, list[CustomRow]] = {}
+    for row in source.rows("custom_field"):
+        owner = _custom_owner(row)
+        if owner is None or owner not in taken:
+            continue
+        found.setdefault(f"{owner[0]}:{owner[1]}", []).append(
+            CustomRow(
+                file=row.file,
+                line=row.line,
+                field_key=(row.values.get("field_key") or "").strip(),
+                value=row.values.get("value") or "",
+            )
+        )
+    return found

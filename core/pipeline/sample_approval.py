@@ -19,12 +19,15 @@ from core.errors import FerryError
 from core.pipeline.sample_diff import SampleDiff
 from core.reports.files import write_private
 from core.reports.sample_report import diff_hash, render_diff_csv, render_diff_html
+from core.reports.sample_shareable import deidentify
 from core.workspace import Workspace
 
 __all__ = [
     "APPROVAL_NAME",
     "DIFF_CSV",
     "DIFF_HTML",
+    "SHAREABLE_CSV",
+    "SHAREABLE_HTML",
     "DiffInfo",
     "SampleApproval",
     "SampleApprovalError",
@@ -37,6 +40,8 @@ __all__ = [
 DIFF_HTML = "sample-diff.html"
 DIFF_CSV = "sample-diff.csv"
 DIFF_INFO = "sample-diff.json"
+SHAREABLE_HTML = "sample-diff-shareable.html"
+SHAREABLE_CSV = "sample-diff-shareable.csv"
 APPROVAL_NAME = "sample-approval.json"
 
 
@@ -67,7 +72,10 @@ class SampleApproval(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def write_sample_diff(reports: Path, diff: SampleDiff, *, mapping_hash: str = "") -> DiffInfo:
-    """Write `sample-diff.html`, `sample-diff.csv` and their info (all owner-only)."""
+    """Write `sample-diff.html`, `sample-diff.csv`, their info and the de-identified copies.
+
+    Every file is owner-only; the `-shareable` pair holds no patient values and may be
+    given to the practice owner."""
     csv_text = render_diff_csv(diff)
     info = DiffInfo(
         run_id=diff.run_id,
@@ -78,6 +86,12 @@ def write_sample_diff(reports: Path, diff: SampleDiff, *, mapping_hash: str = ""
     )
     write_private(reports / DIFF_CSV, csv_text)
     write_private(reports / DIFF_HTML, render_diff_html(diff))
+    shareable = deidentify(diff)
+    write_private(reports / SHAREABLE_CSV, render_diff_csv(shareable))
+    page = render_diff_html(
+        shareable, title="Sample field-level diff (de-identified)", shareable=True
+    )
+    write_private(reports / SHAREABLE_HTML, page)
     write_private(reports / DIFF_INFO, msgspec.json.format(msgspec.json.encode(info)).decode())
     return info
 

@@ -53,7 +53,7 @@ BUNDLE_NAME = "handoff.zip"
 MANIFEST_NAME = "manifest.json"
 # Deliverables other commands write into reports/, taken when present (patterns, in order).
 _FOUND = ("mapping.md", "mapping.html", "source-audit*", "fixup-*.csv", "schema-checklist.*",
-          DIFF_HTML, DIFF_CSV, APPROVAL_NAME)  # fmt: skip
+          DIFF_HTML, DIFF_CSV, "sample-diff-shareable.*", APPROVAL_NAME)  # fmt: skip
 _PATIENT_VALUES = (DIFF_HTML, DIFF_CSV)
 
 
