@@ -107,7 +107,7 @@ def test_outside_a_work_directory_one_line(
 def test_a_bundle_before_any_run_holds_what_exists(unrun: Path) -> None:
     output = invoke(unrun, "report", "bundle")
     path = unrun / "reports" / "handoff.zip"
-    assert output.startswith(f"written: {path} (8 file(s)")
+    assert output.startswith(f"written: {path} (10 file(s)")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     with zipfile.ZipFile(path) as bundle:
         manifest = json.loads(bundle.read("manifest.json"))
@@ -116,12 +116,15 @@ def test_a_bundle_before_any_run_holds_what_exists(unrun: Path) -> None:
             "audit-log.csv",
             "conflicts.csv",
             "event-log.jsonl",
+            "mapping.html",
+            "mapping.md",
             "member-defaults.csv",
             "rebuild-guide.md",
             "reconciliation.md",
             "rejected.csv",
             "summary.html",
-        ]  # fmt: skip: no sample diff, no anchor, no mapping document: none was written
+        ]  # fmt: skip: no sample diff, no anchor: none was written (`map propose` wrote the
+        # mapping document)
         for entry in manifest["files"]:
             data = bundle.read(entry["file"])
             assert (hashlib.sha256(data).hexdigest(), len(data)) == (entry["sha256"], entry["size"])
