@@ -142,9 +142,9 @@ class RecordUndoer:
         which some are already gone is harmless: each record's outcome is recorded exactly
         (`already_done` when our request did not find it).
         """
-        stamped = [] if self._force else [i for i in items if known_stamp(i.written_at)]
-        chosen = {id(i) for i in stamped}
-        read = [i for i in items if id(i) not in chosen]
+        unread = [not self._force and known_stamp(i.written_at) for i in items]
+        stamped = [i for i, skip in zip(items, unread, strict=True) if skip]
+        read = [i for i, skip in zip(items, unread, strict=True) if not skip]
         wanted = await self._unedited(read) if read else []
         size = self.mutation_max_records
         limiter = anyio.CapacityLimiter(self._max_in_flight)
@@ -244,12 +244,7 @@ class RecordUndoer:
         )
 
     def _intent(self, item: RollbackItem, action: RolledAction) -> None:
-        self._record(
-            item,
-            RollbackRequested(
-                rollback_id=self._rollback_id, action=action, destination_id=item.destination_id
-            ),
-        )
+        self._record(item, self._requested(item, action))
 
     def _done(self, item: RollbackItem, action: RolledAction, *, already_done: bool) -> None:
         event: Event = RecordRolledBack(
