@@ -520,6 +520,48 @@ def source_audit(
             click.echo("next: work through the fix-up lists in Dental-Exec, then export again")
 
 
+@source.group("decide")
+def source_decide() -> None:
+    """Record the practice's decisions from a fix-up list the audit wrote."""
+
+
+@source_decide.command("duplicates")
+@click.argument("fixup_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--user", default=None, help="Who decided (default: the operator's login name).")
+@pass_context
+def source_decide_duplicates(context: Context, fixup_file: Path, user: str | None) -> None:
+    """Record the merge decisions filled in fixup-duplicates.csv (`decision`: merge or
+    separate; `keep_patient_id`: the patient a merge keeps, empty for the one it looks like).
+
+    Every later run and delta applies them: a merged patient is not created, and its
+    appointments, plans, policies and other records are linked to the kept patient.
+    """
+    import getpass
+
+    from adapters.dental_exec.fixup_lists import read_fixup_list
+    from core.reports.next_step import next_step
+    from core.source_audit.decisions import read_decisions, record_decisions
+
+    listed = read_fixup_list(fixup_file)
+    decisions, undecided = read_decisions(listed.rows, listed.header, fixup_file.name)
+    who = user or getpass.getuser()
+    with _open_store(context) as store:
+        done = record_decisions(store, decisions, undecided, user=who, file_hash=listed.sha256)
+    for decision in done.recorded:
+        if decision.decision == "merge":
+            what = f"merged into patient {decision.keep_key}"
+            click.echo(f"  line {decision.line}: patient {decision.merged_key} {what}")
+        else:
+            pair = f"{decision.patient_key} and {decision.same_person_as}"
+            click.echo(f"  line {decision.line}: patients {pair} stay separate")
+    merged = sum(d.decision == "merge" for d in done.recorded)
+    click.echo(
+        f"Decisions recorded by {who}: {merged} merge(s), {len(done.recorded) - merged} "
+        f"separate; {done.unchanged} already on record; {done.undecided} row(s) left blank"
+    )
+    click.echo(next_step("source decide"))
+
+
 @ferry.group()
 def fixtures() -> None:
     """Synthetic Dental-Exec exports for tests and load runs."""

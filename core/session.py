@@ -25,6 +25,7 @@ from core.ports.source import Source
 from core.rate_limit import LimiterState, PauseNotice, RateLimiter, parse_windows
 from core.run_lock import RunLock, hold_workdir
 from core.schema_spec import SchemaSpec
+from core.source_audit.decisions import merges
 from core.workspace import Workspace
 
 
@@ -180,7 +181,9 @@ class Session:
         async with self.client() as client:
             report = await self.members(client)
             settings = TransformSettings(
-                namespace=self.workspace.namespace, owner_for=report.owner_for
+                namespace=self.workspace.namespace,
+                owner_for=report.owner_for,
+                merged_patients=merges(store),
             )
             # The export as it stands: the first one with every delta applied since.
             view = SourceView(self.source, store.connection)

@@ -101,6 +101,33 @@ class SampleApproved(Event, frozen=True, kw_only=True):
     mapping_hash: str = ""
 
 
+class DuplicateDecided(Event, frozen=True, kw_only=True):
+    """Emitted when the practice's decision on a suspected duplicate patient is recorded
+    (`ferry source decide duplicates`, from the audit's `fixup-duplicates.csv`).
+
+    The latest decision on a pair stands. A merge is applied by every later run and delta:
+    the merged patient is not created (RecordSkipped `MERGED_DUPLICATE`) and every record
+    that points at it is linked to the kept patient instead.
+
+    Fields:
+        patient_key: the patient flagged as looking like another (the list's `patient_id`).
+        same_person_as: the patient it looks like.
+        decision: `merge` (one person in Twenty) or `separate` (two people, as in the source).
+        keep_key: for `merge`, the patient kept (one of the two); "" for `separate`.
+        user: who recorded the decision (login name of the operator).
+        file_hash: SHA-256 of the fix-up file the decision was read from.
+        line: the decision's line in that file.
+    """
+
+    patient_key: str
+    same_person_as: str
+    decision: Literal["merge", "separate"]
+    keep_key: str = ""
+    user: str = ""
+    file_hash: str = ""
+    line: int = 0
+
+
 class RunStarted(Event, frozen=True, kw_only=True):
     """Emitted when a command that moves records starts (`sample`, `run`, `delta`, `rollback`).
 
@@ -469,6 +496,7 @@ AnyEvent = (
     | MappingConfirmed
     | SchemaChangeApplied
     | SampleApproved
+    | DuplicateDecided
     | RunStarted
     | RunPaused
     | RunResumed
@@ -498,6 +526,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     MappingConfirmed,
     SchemaChangeApplied,
     SampleApproved,
+    DuplicateDecided,
     RunStarted,
     RunPaused,
     RunResumed,

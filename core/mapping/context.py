@@ -53,6 +53,9 @@ class TransformSettings:
         default_zone: IANA zone for locations without one (default: the primary location's).
         max_attachment_bytes: files above this size are flagged `oversized`.
         phone_region: region for phones written without a country code.
+        merged_patients: merged patient key -> kept patient key, from the practice's
+            duplicate decisions (core.source_audit.decisions.merges): the merged patient is
+            skipped (MERGED_DUPLICATE) and every relation to it points at the kept one.
     """
 
     namespace: uuid.UUID | str
@@ -63,6 +66,7 @@ class TransformSettings:
     default_zone: str | None = None
     max_attachment_bytes: int = 10 * 1024 * 1024
     phone_region: str = "US"
+    merged_patients: Lookup[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

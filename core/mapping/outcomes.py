@@ -43,7 +43,8 @@ class Ref(msgspec.Struct, frozen=True):
 class Skipped(msgspec.Struct, frozen=True):
     """A row deliberately not migrated as its own record.
 
-    Codes: SOURCE_DELETED, TRAILER, PROVIDER_IS_MEMBER, FOLDED_INTO_OWNER, SKIPPED_BY_CONFIG.
+    Codes: SOURCE_DELETED, TRAILER, PROVIDER_IS_MEMBER, FOLDED_INTO_OWNER, SKIPPED_BY_CONFIG,
+    MERGED_DUPLICATE.
     """
 
     code: str

@@ -171,8 +171,8 @@ def _patient(
         return
     store.set_patient_location(patient_id, _int(values.get("home_location_id")) or 0)
     _mark_owner(store, "patient", row)
-    if row.is_deleted or row.errors:
-        return
+    if row.is_deleted or row.errors or row.key in ctx.settings.merged_patients:
+        return  # a merged patient never becomes a person: it cannot own a shared email
     email = parse_email(values.get("email"))
     if email is None or email.address is None:
         return

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import msgspec
+
 from core.mapping.context import TransformContext
 from core.mapping.entities_people import transform_patient, transform_practice, transform_provider
 from core.mapping.entities_records import (
@@ -21,7 +23,7 @@ from core.mapping.entities_visits import (
     transform_recall,
     transform_referral,
 )
-from core.mapping.outcomes import Outcome, Reason, Rejected, Skipped
+from core.mapping.outcomes import Outcome, Reason, Rejected, Skipped, Transformed
 from core.ports.source import SourceRow
 
 __all__ = ["LOAD_ORDER", "TARGET_LOAD_ORDER", "transform"]
@@ -81,7 +83,26 @@ def transform(row: SourceRow, ctx: TransformContext) -> Outcome:
     if row.entity not in ctx.mapping.files:
         message = f"{row.file} is not in mapping.toml; re-run `ferry map propose`"
         return Rejected([Reason("", "NOT_MAPPED", message)])
-    return _TRANSFORMS[row.entity](row, ctx)
+    merged = ctx.settings.merged_patients
+    if not merged:
+        return _TRANSFORMS[row.entity](row, ctx)
+    if row.entity == "patient" and row.key in merged:
+        kept = merged[row.key]
+        return Skipped("MERGED_DUPLICATE", f"merged into patient:{kept} (the practice's decision)")
+    outcome = _TRANSFORMS[row.entity](row, ctx)
+    if isinstance(outcome, Transformed):
+        _link_to_kept(outcome, {f"patient:{k}": f"patient:{v}" for k, v in merged.items()})
+    return outcome
+
+
+def _link_to_kept(record: Transformed, streams: dict[str, str]) -> None:
+    """Point every relation to a merged patient at the patient kept in its place."""
+    for name, ref in record.refs.items():
+        kept = streams.get(ref.stream_id)
+        if kept is not None:
+            record.refs[name] = msgspec.structs.replace(ref, stream_id=kept)
+    for child in record.children:
+        _link_to_kept(child, streams)
 
 
 def _deleted_reason(row: SourceRow) -> str:

@@ -20,6 +20,7 @@ from core.pipeline.delta_source import MergedSource, owners_to_refresh
 from core.pipeline.run import Progress
 from core.ports.source import Source
 from core.session import Session
+from core.source_audit.decisions import merges
 
 __all__ = ["apply_delta"]
 
@@ -57,7 +58,11 @@ async def apply_delta(
             )
             placeholder = ws.config.run.placeholder_owner or None
             members = await check_members(providers, client, placeholder, ws.config.members)
-            settings = TransformSettings(namespace=ws.namespace, owner_for=members.owner_for)
+            settings = TransformSettings(
+                namespace=ws.namespace,
+                owner_for=members.owner_for,
+                merged_patients=merges(ws.store),
+            )
             context = prepare_context(source, mapping, settings)
             try:
                 prepared = clock.monotonic() - started

@@ -30,6 +30,7 @@ from core.ports.destination import Destination
 from core.ports.source import Source, SourceRow
 from core.rate_limit import PauseNotice
 from core.schema_spec import SchemaSpec
+from core.source_audit.decisions import unmerged_patients
 from core.updater import Updater, UpdateSettings, UpdateSummary
 from core.workspace import Workspace
 from events.errors import StoreReplacedError
@@ -274,7 +275,8 @@ class Run:
             mapping_hash=mapping_hash,
             chunk_size=self._ws.config.run.chunk_size,
             should_stop=self._should_stop,
-            refresh=rolled_back_owners(self._ws.store.connection),
+            refresh=rolled_back_owners(self._ws.store.connection)
+            | unmerged_patients(self._ws.store, context.settings.merged_patients),
         )
         for entity in entities:
             if entity not in present or self._stopped():

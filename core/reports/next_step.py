@@ -10,6 +10,10 @@ _NEXT: dict[str, tuple[str, str]] = {
         "`ferry source audit`, then `ferry map propose EXPORT`",
         "fix what is named above, then `ferry init` again",
     ),
+    "source decide": (
+        "`ferry map propose EXPORT`; every later run applies these decisions",
+        "fill in the rows named above, then `ferry source decide duplicates` again",
+    ),
     "map propose": (
         "read reports/mapping.html, edit mapping.toml, then `ferry map confirm`",
         "place the unplaced codes in mapping.toml, then `ferry map confirm`",

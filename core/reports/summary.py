@@ -23,7 +23,7 @@ from core.reports.reconciliation_render import verdict
 from core.reports.rejected import rejected_rows
 from events.anchor import ANCHORS_DIR, AnchorError, check_anchor, read_anchor
 from events.store import GENESIS_HASH
-from events.types import MappingConfirmed, SampleApproved, decode
+from events.types import DuplicateDecided, MappingConfirmed, SampleApproved, decode
 
 __all__ = [
     "KEYS_SHOWN",
@@ -166,14 +166,17 @@ def _keyed(rows: Iterable[tuple[str, str]]) -> KeyedCount:
 
 _APPROVALS_SQL = """
 SELECT recorded_at, data FROM events WHERE stream_id = 'migration'
-AND type IN ('MappingConfirmed', 'SampleApproved') ORDER BY position
+AND type IN ('MappingConfirmed', 'SampleApproved', 'DuplicateDecided') ORDER BY position
 """
 
 
 def _approvals(conn: sqlite3.Connection) -> list[Approval]:
-    """The latest mapping confirmation and sample approval (each may be missing)."""
+    """The latest mapping confirmation and sample approval (each may be missing), and the
+    practice's duplicate decisions when there are any."""
     mapping = Approval(what="Mapping confirmed")
     sample = Approval(what="Sample approved")
+    pairs: dict[frozenset[str], str] = {}  # the latest decision on each duplicate pair
+    last = ("", "")
     for recorded_at, data in conn.execute(_APPROVALS_SQL):
         event = decode(data)
         if isinstance(event, MappingConfirmed):
@@ -184,7 +187,16 @@ def _approvals(conn: sqlite3.Connection) -> list[Approval]:
         elif isinstance(event, SampleApproved):
             detail = f"sample run {event.run_id}, diff {event.diff_hash[:12]}"
             sample = Approval(what=sample.what, user=event.user, at=recorded_at, detail=detail)
-    return [mapping, sample]
+        elif isinstance(event, DuplicateDecided):
+            pairs[frozenset({event.patient_key, event.same_person_as})] = event.decision
+            last = (event.user, recorded_at)
+    found = [mapping, sample]
+    if pairs:
+        merged = sum(d == "merge" for d in pairs.values())
+        detail = f"{merged} pair(s) merged, {len(pairs) - merged} kept separate"
+        found.append(Approval(what="Duplicate patients decided", user=last[0], at=last[1],
+                              detail=detail))  # fmt: skip
+    return found
 
 
 def _chain(conn: sqlite3.Connection, workdir: Path) -> ChainHead:

@@ -2,7 +2,8 @@
 
 Each list is one CSV beside the audit report. Cells hold record keys, line numbers, column
 names and plain problems, never a patient value: the front desk opens the record in
-Dental-Exec by its ID. The duplicates list has a `decision` column to fill in.
+Dental-Exec by its ID. The duplicates list has `decision` and `keep_patient_id` columns
+to fill in; `ferry source decide duplicates` reads them back (core.source_audit.decisions).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ FIXUP_FILES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "duplicates": (
         "fixup-duplicates.csv",
         ("patient_id", "line", "same_person_as", "matched_on", "decision", "keep_patient_id"),
-        "patients that look like another patient: fill in `decision` (merge or separate)",
+        "patients that look like another patient: fill in `decision` (merge or separate), "
+        "then `ferry source decide duplicates`",
     ),
     "phones": (
         "fixup-phones.csv",

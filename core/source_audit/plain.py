@@ -26,8 +26,8 @@ PLAIN: dict[str, tuple[str, str, str, str]] = {
     "duplicate_patient": (
         FRONT_DESK,
         "Patients entered twice",
-        "decide for each pair whether they are one person (fill in `decision`), then merge "
-        "them in Dental-Exec; until merged they arrive in Twenty as two people",
+        "decide for each pair whether they are one person (fill in `decision`), then "
+        "`ferry source decide duplicates`; a pair left undecided arrives as two people",
         "duplicates",
     ),
     "placeholder_email": (
@@ -238,9 +238,12 @@ def _lists(report: AuditReport) -> list[str]:
         out.append(f"- `{file_name}` ({len(report.fixups.rows(name)):,} rows): {purpose}")
     out += [
         "",
-        "The `decision` and `keep_patient_id` columns of the duplicates list record the "
-        "practice's decision for its records; Ferry does not read them back yet: merge the "
-        "pair in Dental-Exec and export again, or both people are migrated.",
+        "In the duplicates list, write `merge` or `separate` in `decision` for each pair "
+        "(for a merge, the patient to keep in `keep_patient_id`; empty keeps the one in "
+        "`same_person_as`), then record the decisions with `ferry source decide duplicates "
+        "fixup-duplicates.csv` before the sample. A merged patient is not created in Twenty: "
+        "its appointments, plans and other records go to the kept patient. Rows left blank "
+        "migrate both patients, as today.",
     ]
     return out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from events.types import (
     ConflictDetected,
+    DuplicateDecided,
     Event,
     FieldDiff,
     LoadFailed,
@@ -98,6 +99,12 @@ def every_event() -> list[tuple[str, Event]]:
             ),
         ),
         ("migration", SampleApproved(run_id="r0", diff_hash="d" * 64, user="operator")),
+        (
+            "migration",
+            DuplicateDecided(
+                patient_key="10200", same_person_as="10100", decision="merge", keep_key="10100"
+            ),
+        ),
         ("run:r1", RunStarted(run_id="r1", command="run", entities=["patient"])),
         ("run:r1", RunPaused(until="2026-11-27T04:00:00.000000Z", why="rate_limited")),
         ("run:r1", RunResumed(why="wait_over")),

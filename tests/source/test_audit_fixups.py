@@ -120,7 +120,7 @@ def test_markdown_puts_what_to_do_and_counts_first_in_plain_words(
     assert "For information: nothing to do" in text
     for code in ("duplicate_patient", "family_shared_email", "(Q7)", "(Q17)", "Q1)"):
         assert code not in text
-    assert "Ferry does not read them back yet" in text
+    assert "`ferry source decide duplicates fixup-duplicates.csv`" in text
 
 
 def test_json_keeps_the_codes_and_adds_the_incomplete_patients(
