@@ -507,6 +507,11 @@ def source_audit(
     # Once a mapping is confirmed in the work directory, it says what every header means.
     headers = confirmed_headers(_mapping_path(context))
     report = audit_source(open_export(export, headers), per_code_limit=limit)
+    if context.store_path.exists():
+        from core.source_audit.decisions import fill_recorded
+
+        with _open_store(context) as store:  # decisions on record stay in the new list
+            fill_recorded(store, report.fixups.duplicates)
     written = write_audit_files(report, out) if out is not None else []
     if as_json:
         click.echo(json.dumps(to_json_data(report), indent=2, default=str))

@@ -25,6 +25,7 @@ __all__ = [
     "DECISION_COLUMNS",
     "DecisionsRecorded",
     "DuplicateDecision",
+    "fill_recorded",
     "merges",
     "read_decisions",
     "record_decisions",
@@ -203,6 +204,19 @@ def _recorded(store: EventStore) -> dict[frozenset[str], DuplicateDecided]:
         event = stored.event
         latest[frozenset({event.patient_key, event.same_person_as})] = event
     return latest
+
+
+def fill_recorded(store: EventStore, rows: list[dict[str, str]]) -> int:
+    """Fill the decision columns of a fresh duplicates list from the decisions on record, so
+    a new audit keeps what the practice decided; returns how many rows were filled."""
+    recorded = _recorded(store)
+    filled = 0
+    for row in rows:
+        event = recorded.get(frozenset({row.get("patient_id", ""), row.get("same_person_as", "")}))
+        if event is not None:
+            row["decision"], row["keep_patient_id"] = event.decision, event.keep_key
+            filled += 1
+    return filled
 
 
 def merges(store: EventStore) -> dict[str, str]:

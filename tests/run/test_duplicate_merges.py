@@ -107,6 +107,14 @@ def test_merged_patients_arrive_as_one_person_and_a_rollback_lets_the_decision_c
     assert output.splitlines()[-1].startswith("next: ")
     again = invoke(work, "source", "decide", "duplicates", str(listed))
     assert "0 merge(s), 0 separate; 3 already on record" in again
+    # A new audit keeps the decisions on record in its list.
+    invoke(work, "source", "audit", str(export), "--out", str(tmp_path / "again" / "a.md"))
+    with (tmp_path / "again" / "fixup-duplicates.csv").open(encoding="utf-8") as handle:
+        kept = {
+            r["patient_id"]: (r["decision"], r["keep_patient_id"]) for r in csv.DictReader(handle)
+        }
+    assert (kept[a], kept[b], kept[c]) == (("merge", a), ("merge", b_orig), ("separate", ""))
+    assert sum(v != ("", "") for v in kept.values()) == 3
 
     invoke(work, "map", "propose", str(export))
     invoke(work, "map", "confirm", "--user", "tester")
