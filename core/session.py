@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Protocol
 
 import msgspec
@@ -20,7 +21,7 @@ from core.mapping.spec import schema_spec_from_mapping
 from core.members import MemberReport, check_members, providers_from_rows
 from core.pipeline.run import Progress, Run, RunRequest, RunResult
 from core.pipeline.source_view import SourceView
-from core.ports.destination import Destination, DestinationSettings, RequestGate
+from core.ports.destination import Destination, DestinationSettings, MetadataStore, RequestGate
 from core.ports.source import Source
 from core.rate_limit import LimiterState, PauseNotice, RateLimiter, parse_windows
 from core.run_lock import RunLock, hold_workdir
@@ -29,12 +30,22 @@ from core.source_audit.decisions import merges
 from core.workspace import Workspace
 
 
-class DestinationClient(Destination, Protocol):
-    """A Destination that is also an async context manager (the Twenty client)."""
+class DestinationClient(Destination, MetadataStore, Protocol):
+    """The Twenty client: records and metadata, opened and closed as an async context manager.
+
+    `__aexit__` takes the three values Python passes (as `contextlib` declares them), so a
+    client with the usual signature matches; returning None or False lets errors propagate.
+    """
 
     async def __aenter__(self) -> Any: ...
 
-    async def __aexit__(self, *exc: object) -> Any: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+        /,
+    ) -> bool | None: ...
 
 
 # (export path, entity -> {header -> canonical column} from the confirmed mapping, or None)

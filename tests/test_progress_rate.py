@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from rich.console import Console
 
-from cli import _rate_text, _RichProgress
+from commands.progress import RichProgress as _RichProgress
+from commands.progress import rate_text as _rate_text
 
 
 @pytest.mark.parametrize(
