@@ -246,8 +246,7 @@ def events_list_command(
     show_data: bool,
 ) -> None:
     """List events in log order, filtered (patient values hidden unless --show-data)."""
-    import csv
-
+    from core.reports.tabular import csv_line
     from events.queries import EventFilter, list_events
 
     where = EventFilter(
@@ -264,10 +263,10 @@ def events_list_command(
             for row in rows:
                 click.echo(msgspec.json.encode(row).decode())
         elif fmt == "csv":
-            writer = csv.DictWriter(sys.stdout, fieldnames=list(_EVENT_COLUMNS))
-            writer.writeheader()
+            click.echo(csv_line(_EVENT_COLUMNS), nl=False)
             for row in rows:
-                writer.writerow({**row, "data": msgspec.json.encode(row["data"]).decode()})
+                data = msgspec.json.encode(row["data"]).decode()
+                click.echo(csv_line({**row, "data": data}[c] for c in _EVENT_COLUMNS), nl=False)
         else:
             table = Table("position", "recorded_at", "stream_id", "v", "type", "run_id")
             for row in rows:
