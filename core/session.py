@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 import msgspec
 
@@ -31,9 +32,14 @@ from core.workspace import Workspace
 class DestinationClient(Destination, Protocol):
     """A Destination that is also an async context manager (the Twenty client)."""
 
-    async def __aenter__(self) -> Any: ...
+    async def __aenter__(self) -> Self: ...
 
-    async def __aexit__(self, *exc: object) -> Any: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
 
 
 # (export path, entity -> {header -> canonical column} from the confirmed mapping, or None)
