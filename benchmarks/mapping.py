@@ -33,7 +33,7 @@ from adapters.dental_exec.generator import GeneratorOptions, generate_export  # 
 from core.mapping import TransformSettings, prepare_context, transform  # noqa: E402
 from core.mapping.proposer import propose_mapping  # noqa: E402
 from core.mapping.spec import schema_spec_from_mapping  # noqa: E402
-from core.mapping.validation import validate  # noqa: E402
+from core.mapping.validation import SpecChecks, validate  # noqa: E402
 
 NAMESPACE = "6ba7b810-9dad-11d1-80b4-00c04fd430c8"
 
@@ -46,11 +46,11 @@ def run(folder: Path) -> dict[str, float]:
     proposed = time.perf_counter()
     ctx = prepare_context(source, mapping, TransformSettings(namespace=NAMESPACE))
     prepared = time.perf_counter()
-    spec = schema_spec_from_mapping(mapping)
+    checks = SpecChecks(schema_spec_from_mapping(mapping))
     rows = 0
     for entity in source.entities():
         for row in source.rows(entity):
-            validate(transform(row, ctx), spec)
+            validate(transform(row, ctx), checks)
             rows += 1
     done = time.perf_counter()
     return {
@@ -68,13 +68,13 @@ def entity_cpu(folder: Path) -> dict[str, tuple[int, float]]:
     source = open_export(folder)
     mapping = propose_mapping(source).mapping
     ctx = prepare_context(source, mapping, TransformSettings(namespace=NAMESPACE))
-    spec = schema_spec_from_mapping(mapping)
+    checks = SpecChecks(schema_spec_from_mapping(mapping))
     figures: dict[str, tuple[int, float]] = {}
     for entity in source.entities():
         rows = list(source.rows(entity))
         started = time.process_time()
         for row in rows:
-            validate(transform(row, ctx), spec)
+            validate(transform(row, ctx), checks)
         figures[entity] = (len(rows), time.process_time() - started)
     return figures
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -96,8 +95,7 @@ def events_list_command(
     show_data: bool,
 ) -> None:
     """List events in log order, filtered (patient values hidden unless --show-data)."""
-    import csv
-
+    from core.reports.tabular import csv_line
     from events.queries import EventFilter, list_events
 
     where = EventFilter(
@@ -114,10 +112,10 @@ def events_list_command(
             for row in rows:
                 click.echo(msgspec.json.encode(row).decode())
         elif fmt == "csv":
-            writer = csv.DictWriter(sys.stdout, fieldnames=list(EVENT_COLUMNS))
-            writer.writeheader()
+            click.echo(csv_line(EVENT_COLUMNS), nl=False)
             for row in rows:
-                writer.writerow({**row, "data": msgspec.json.encode(row["data"]).decode()})
+                data = msgspec.json.encode(row["data"]).decode()
+                click.echo(csv_line({**row, "data": data}[c] for c in EVENT_COLUMNS), nl=False)
         else:
             table = Table("position", "recorded_at", "stream_id", "v", "type", "run_id")
             for row in rows:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import msgspec
 
 from core.errors import ConfigError
+from core.toml_text import toml_string, toml_value
 from events.private_files import write_private
 
 CONFIG_NAME = "ferry.toml"
@@ -264,11 +265,11 @@ def render_config(config: WorkspaceConfig) -> str:
         "# Ferry work directory configuration (written by `ferry init`).",
         "# Options and environment variables override these values. The API key is never",
         "# stored here: it is read from the environment variable named by twenty.api_key_env.",
-        f"source = {_toml(config.source)}",
+        f"source = {toml_value(config.source)}",
         *(
             [
                 "# Every Twenty id derives from this; never change it (see docs/runbook.md).",
-                f"namespace = {_toml(config.namespace)}",
+                f"namespace = {toml_value(config.namespace)}",
             ]
             if config.namespace
             else []
@@ -277,16 +278,16 @@ def render_config(config: WorkspaceConfig) -> str:
         "[twenty]",
     ]
     lines += [
-        f"{name} = {_toml(getattr(config.twenty, name))}"
+        f"{name} = {toml_value(getattr(config.twenty, name))}"
         for name in config.twenty.__struct_fields__
     ]
     lines += ["", "[run]"]
     lines += [
-        f"{name} = {_toml(getattr(config.run, name))}" for name in config.run.__struct_fields__
+        f"{name} = {toml_value(getattr(config.run, name))}" for name in config.run.__struct_fields__
     ]
     lines += ["", "[anchor]"]
     lines += [
-        f"{name} = {_toml(getattr(config.anchor, name))}"
+        f"{name} = {toml_value(getattr(config.anchor, name))}"
         for name in config.anchor.__struct_fields__
     ]
     lines += [
@@ -294,17 +295,12 @@ def render_config(config: WorkspaceConfig) -> str:
         "# Provider code = email of the workspace member who stands for it, used instead of",
         "# the export's email (`ferry config set members.DDS1 name@practice.example`).",
         "[members]",
-        *(f"{_toml(code)} = {_toml(email)}" for code, email in sorted(config.members.items())),
+        *(
+            f"{toml_string(code)} = {toml_value(email)}"
+            for code, email in sorted(config.members.items())
+        ),
     ]
     return "\n".join(lines) + "\n"
-
-
-def _toml(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return msgspec.json.encode(str(value)).decode()  # a JSON string is a valid TOML basic string
 
 
 def write_config(workdir: Path, config: WorkspaceConfig) -> Path:

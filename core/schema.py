@@ -1,11 +1,12 @@
 """Schema setup: compare the desired model with the workspace, apply the difference, prove it.
 
 `plan` is pure: spec + the workspace's metadata -> the changes still needed and the conflicts
-that stop everything. `apply` re-reads the metadata first, so running it again (or after a
-crash halfway) only does what is still missing; each change is reported to `on_change` as it
-lands so the caller can record a SchemaChangeApplied event. `checklist` renders the same plan
-as Markdown for an admin working in Settings → Data Model, and `probe` writes one record per
-object, reads it back and removes it.
+that stop everything (`plan_workspace` reads the metadata first). `apply` re-reads the
+metadata, so running it again (or after a crash halfway) only does what is still missing;
+each change is reported to `on_change` as it lands, and `change_event` turns it into the
+SchemaChangeApplied event the caller records. `probe` writes one record per object, reads it
+back and removes it; `setup` is `apply` then `probe`. The same plan as a Markdown checklist
+for an admin working in Settings → Data Model is core.schema_checklist's.
 """
 
 from __future__ import annotations

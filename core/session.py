@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Protocol, Self
 
 import msgspec
 
@@ -37,7 +37,7 @@ class DestinationClient(Destination, MetadataStore, Protocol):
     client with the usual signature matches; returning None or False lets errors propagate.
     """
 
-    async def __aenter__(self) -> Any: ...
+    async def __aenter__(self) -> Self: ...
 
     async def __aexit__(
         self,

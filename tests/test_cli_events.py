@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sqlite3
 from pathlib import Path
@@ -89,8 +91,11 @@ def test_events_list_csv_and_time_window(workdir: Path) -> None:
         "2999-01-01",
     )
     lines = result.output.splitlines()
-    assert lines[0].startswith("position,stream_id,version,type")
+    assert lines[0].startswith('"position","stream_id","version","type"')
     assert len(lines) == 1 + len(_events()) + 1
+    rows = list(csv.DictReader(io.StringIO(result.output, newline="")))
+    assert len(rows) == len(lines) - 1  # one record a line: no cell spans lines
+    assert [int(row["position"]) for row in rows] == list(range(1, len(rows) + 1))
     none = _run(workdir, "events", "list", "--format", "json", "--until", "2000-01-01")
     assert none.output == ""
 

@@ -114,7 +114,7 @@ class Bundle:
         return found, unknown, info
 
     @contextmanager
-    def open_binary(self, member: str) -> Iterator[IO[bytes]]:
+    def open_binary(self, member: str) -> Iterator[_Capped | io.BufferedReader]:
         """A binary stream of one member.
 
         Raises:
@@ -122,7 +122,8 @@ class Bundle:
         """
         try:
             if self._zip is not None:
-                stream: IO[bytes] = _Capped(self._zip.open(member), self._sizes[member], member)
+                inner = self._zip.open(member)
+                stream: _Capped | io.BufferedReader = _Capped(inner, self._sizes[member], member)
             else:
                 stream = open(self.path / member, "rb")  # noqa: SIM115 - closed below
         except (OSError, zipfile.BadZipFile, RuntimeError) as error:
@@ -268,6 +269,11 @@ class _Capped(io.BufferedIOBase):
         super().__init__()
         self._inner, self._left, self._member = inner, cap, member
 
+    @property
+    def name(self) -> str:
+        """The member's name (a text wrapper's name is its buffer's)."""
+        return self._member
+
     def readable(self) -> bool:
         return True
 
@@ -300,7 +306,7 @@ class _Capped(io.BufferedIOBase):
         super().close()
 
 
-def _sniff(head: bytes, raw: IO[bytes]) -> str:
+def _sniff(head: bytes, raw: io.BufferedIOBase) -> str:
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
     bad = good = 0
     chunk = head + raw.read(_CHUNK)

@@ -86,20 +86,20 @@ def map_header(
     first_at: dict[str, int] = {}  # a column (or unknown header) -> its first position
     for position, cell in enumerate(header, 1):
         text = cell.strip().lstrip("\ufeff")
-        name = lookup.get(header_key(text)) if text else None
-        seen = first_at.setdefault(name or f"?{header_key(text)}", position) if text else position
+        found = lookup.get(header_key(text)) if text else None
+        seen = first_at.setdefault(found or f"?{header_key(text)}", position) if text else position
         if not text:
             names.append("")  # the trailing empty column of some versions
         elif seen != position:
             # A repeat is kept apart (never overwriting the first) and reported as a repeat.
             names.append(f"?{text}#{position}")
             repeated.append((text, seen, position))
-        elif name is None:
+        elif found is None:
             names.append(f"?{text}")
             unknown.append(text)
         else:
-            names.append(name)
-            recognised[text] = name
+            names.append(found)
+            recognised[text] = found
     missing = tuple(c.name for c in spec.columns if c.name not in recognised.values())
     cells = tuple(cell.lstrip("\ufeff") for cell in header)
     return HeaderMap(cells, tuple(names), recognised, tuple(unknown), missing, tuple(repeated))

@@ -8,10 +8,12 @@ from datetime import date, datetime, time, timedelta
 from adapters.dental_exec.synth_people import Row
 from adapters.dental_exec.synth_values import fmt_date, fmt_datetime, note, npi
 from adapters.dental_exec.synth_visits import Visits
-from adapters.dental_exec.synth_world import EXPORT_DAY, Person, Staff
+from adapters.dental_exec.synth_world import Person, Staff
 
-_ALERTS = ("MA_ALLERGY_PENICILLIN", "MA_ALLERGY_LATEX", "MA_PREMED_REQUIRED", "MA_DIABETES")
-_ALERTS += ("MA_HYPERTENSION", "MA_ANTICOAGULANT", "MA_SMOKER", "MA_CARDIAC")
+_ALERTS = (
+    "MA_ALLERGY_PENICILLIN", "MA_ALLERGY_LATEX", "MA_PREMED_REQUIRED", "MA_DIABETES",
+    "MA_HYPERTENSION", "MA_ANTICOAGULANT", "MA_SMOKER", "MA_CARDIAC",
+)  # fmt: skip
 _MODES = ("Phone", "Phone", "Text", "Text", "Email", "Letter", "In Person", "Portal", "None")
 
 
@@ -159,7 +161,7 @@ def _field(kind: str, record: int, key: str, field_type: str, value: str, stamp:
 def staff_field_rows(rng: random.Random, staff: Staff, locations: int) -> list[Row]:
     """NPI and taxonomy of providers (one in five has none; one invalid), type-2 NPIs."""
     rows = []
-    stamp = fmt_datetime(EXPORT_DAY and datetime(2025, 1, 6, 11, 2, 45))
+    stamp = fmt_datetime(datetime(2025, 1, 6, 11, 2, 45))
     for index, code in enumerate(staff.all_codes, start=1):
         if code.startswith("FD") or rng.random() < 0.2:
             continue

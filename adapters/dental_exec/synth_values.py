@@ -22,8 +22,10 @@ FIRST_NAMES = (
     "Ana", "Min-jun", "Thi", "Lars", "Maja", "Chidi", "Ravi", "Emma", "Noah", "Olivia", "Liam",
 )  # fmt: skip
 STREETS = ("Alder St", "Harbor Way", "Elm St", "Oak Ave", "Pine Rd", "Cedar Ct", "Maple Dr")
-CITIES = (("Springfield", "OR", "97477"), ("Eugene", "OR", "97401"), ("Lowell", "MA", "01852"))
-CITIES += (("Newark", "NJ", "07102"), ("Salem", "OR", "97301"), ("Portland", "ME", "04101"))
+CITIES = (
+    ("Springfield", "OR", "97477"), ("Eugene", "OR", "97401"), ("Lowell", "MA", "01852"),
+    ("Newark", "NJ", "07102"), ("Salem", "OR", "97301"), ("Portland", "ME", "04101"),
+)  # fmt: skip
 EMAIL_PLACEHOLDERS = ("none@none.com", "noemail@dental-exec.example", "refused", "NONE")
 NOTE_LINES = (
     "Pt anxious, prefers morning appts.",

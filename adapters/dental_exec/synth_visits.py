@@ -74,7 +74,7 @@ def appointment_rows(
     )
     if person.status in {"Active", "Prospect"} and rng.random() < 0.4:
         days.append(EXPORT_DAY + timedelta(days=rng.randint(3, 180)))
-    rows = []
+    rows: list[Row] = []
     for day in sorted(days):
         ids["appointment"] += 1
         status = _status(day, rng)

@@ -1,7 +1,7 @@
 """A local, faithful Twenty CRM API server: records, metadata, limits and faults.
 
-Written from Twenty's documented behaviour (docs/sandbox.md, reference
-/work/shared/reference/twenty-api.md), sharing no code with Ferry's Twenty client.
+Written from Twenty's documented behaviour (docs/sandbox.md and the Twenty REST/metadata API
+reference it cites), sharing no code with Ferry's Twenty client.
 """
 
 from __future__ import annotations

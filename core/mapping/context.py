@@ -9,6 +9,7 @@ the procedure lines.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Container
 from collections.abc import Mapping as Lookup
@@ -17,7 +18,7 @@ from datetime import date
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from core.identity import destination_id
+from core.identity import IdSpace
 from core.mapping.model import ColumnMapping, FileMapping, Mapping, ValueMap
 from core.ports.source import SourceRow
 
@@ -153,13 +154,14 @@ class TransformContext:
     _pairs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     _split: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
     _ordered: dict[str, list[ColumnMapping]] = field(default_factory=dict)
-    _namespace: uuid.UUID | None = None
     # Per-run caches: the row last asked for (transforms ask for its values several times),
     # value-map answers per code, and each file's compiled column plan (core.mapping.engine).
     _last_row: SourceRow | None = None
     _last_values: dict[str, str | None] = field(default_factory=dict)
     _options: dict[int, tuple[ValueMap, dict[str, str | None]]] = field(default_factory=dict)
     column_plans: dict[str, Any] = field(default_factory=dict)
+    # (entity, transform) -> the file's first column with that transform (core.mapping.steps).
+    first_columns: dict[tuple[str, str], ColumnMapping | None] = field(default_factory=dict)
 
     def close(self) -> None:
         """Release what the pre-pass holds outside memory (its scratch database)."""
@@ -238,11 +240,11 @@ class TransformContext:
         found = self.location(location_id)
         return found.numbering if found is not None else "Universal"
 
+    @functools.cached_property
+    def ids(self) -> IdSpace:
+        """The destination ids of this migration's namespace."""
+        return IdSpace(self.settings.namespace)
+
     def destination_id(self, entity: str, key: str) -> str:
         """The deterministic destination id of a record of this migration."""
-        if self._namespace is None:
-            namespace = self.settings.namespace
-            self._namespace = (
-                namespace if isinstance(namespace, uuid.UUID) else uuid.UUID(namespace)
-            )
-        return destination_id(self._namespace, entity, key)
+        return self.ids.destination_id(entity, key)

@@ -1,11 +1,12 @@
 """The pre-pass's per-owner facts, kept in a scratch database instead of in memory.
 
-`prepare_context` writes one fact per auxiliary row here (a custom-field value, a patient's
-home location, a procedure line of a plan, a claim of a policy, an incoming referral) and
-the transforms read them back through the mappings of `ContextStore.lookups`, which fold the
-facts of one ID in the order they were written: exactly what the pre-pass used to fold in
-memory, so the summaries are the same. Memory stays flat whatever the export's size (the
-scratch database's page cache and a few cached blocks of IDs).
+`prepare_context` writes one fact per auxiliary row here (a custom-field value and whether
+its owner exists, a patient's home location, who holds a shared email, a plan and its
+procedure lines, a claim of a policy, an incoming referral). `finish` indexes them and
+returns the `ContextLookups` the transforms read: read-only mappings (core.mapping.lookups)
+that fold the facts of one ID in the order they were written, with the read interface of a
+dict. Memory stays flat whatever the export's size (the scratch database's page cache and a
+few cached blocks of IDs).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ _EMAIL_BATCH = 8192
 
 @dataclass(frozen=True)
 class ContextLookups:
-    """The read side: mappings with the read interface of the dicts they replace."""
+    """The read side: read-only mappings by owner ID (or email address), as dicts read."""
 
     custom: OwnerLookup[list[CustomValue]]
     custom_owner_found: OwnerLookup[bool]

@@ -9,8 +9,6 @@ field) or explicitly ignored with a reason.
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 import tomllib
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import msgspec
 
 from core.errors import FerryError
 from core.export_format import ENTITIES
+from core.toml_text import toml_key, toml_string, toml_value
 from events.private_files import write_private
 
 __all__ = [
@@ -196,33 +195,12 @@ _HEADER = """\
 # Edit freely, then `ferry map confirm`; `ferry map diff` shows changes since then.
 # Transforms and value maps are described in docs/mapping.md.
 """
-_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
 _COLUMN_KEYS = ("value_map", "label", "entity", "rank", "optional", "reason")
-
-
-def _string(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
-
-
-def _key(text: str) -> str:
-    return text if _BARE.match(text) else _string(text)
-
-
-def _value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    return _string(str(value))
 
 
 def dump_mapping(mapping: Mapping) -> str:
     """The mapping as TOML text, in a stable order."""
-    lines = [_HEADER, f"version = {mapping.version}", f"source = {_string(mapping.source)}", ""]
+    lines = [_HEADER, f"version = {mapping.version}", f"source = {toml_string(mapping.source)}", ""]
     for entity in sorted(mapping.files, key=_entity_order):
         lines.extend(_file_lines(entity, mapping.files[entity]))
     for name in sorted(mapping.value_maps):
@@ -235,33 +213,33 @@ def _entity_order(entity: str) -> int:
 
 
 def _file_lines(entity: str, file: FileMapping) -> list[str]:
-    lines = [f"[files.{_key(entity)}]", f"file = {_string(file.file)}"]
-    lines += [f"target = {_string(file.target)}", f"plural = {_string(file.plural)}", ""]
+    lines = [f"[files.{toml_key(entity)}]", f"file = {toml_string(file.file)}"]
+    lines += [f"target = {toml_string(file.target)}", f"plural = {toml_string(file.plural)}", ""]
     for column in file.columns:
-        lines.append(f"[[files.{_key(entity)}.columns]]")
-        lines.append(f"header = {_string(column.header)}")
-        lines.append(f"column = {_string(column.column)}")
-        lines.append(f"transform = {_string(column.transform)}")
+        lines.append(f"[[files.{toml_key(entity)}.columns]]")
+        lines.append(f"header = {toml_string(column.header)}")
+        lines.append(f"column = {toml_string(column.column)}")
+        lines.append(f"transform = {toml_string(column.transform)}")
         if column.target:
-            lines.append(f"target = {_string(column.target)}")
+            lines.append(f"target = {toml_string(column.target)}")
         for name in _COLUMN_KEYS:
             value = getattr(column, name)
             if value not in ("", 0, False):
-                lines.append(f"{name} = {_value(value)}")
-        lines.append(f"confidence = {_value(float(column.confidence))}")
+                lines.append(f"{name} = {toml_value(value)}")
+        lines.append(f"confidence = {float(column.confidence):.2f}")
         if column.evidence:
-            lines.append(f"evidence = {_string(column.evidence)}")
+            lines.append(f"evidence = {toml_string(column.evidence)}")
         lines.append("")
     return lines
 
 
 def _value_map_lines(name: str, value_map: ValueMap) -> list[str]:
-    lines = [f"[value_maps.{_key(name)}]", f"target = {_string(value_map.target)}"]
-    lines.append(f"fallback = {_string(value_map.fallback)}")
-    lines.append(f"unplaced = {_value(value_map.unplaced)}")
-    lines.append(f"[value_maps.{_key(name)}.values]")
+    lines = [f"[value_maps.{toml_key(name)}]", f"target = {toml_string(value_map.target)}"]
+    lines.append(f"fallback = {toml_string(value_map.fallback)}")
+    lines.append(f"unplaced = {toml_value(value_map.unplaced)}")
+    lines.append(f"[value_maps.{toml_key(name)}.values]")
     lines.extend(
-        f"{_string(code)} = {_string(option)}" for code, option in value_map.values.items()
+        f"{toml_string(code)} = {toml_string(option)}" for code, option in value_map.values.items()
     )
     lines.append("")
     return lines

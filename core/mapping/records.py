@@ -10,7 +10,6 @@ import phonenumbers
 from core.export_format import KNOWN_CUSTOM_FIELDS
 from core.mapping.context import CustomValue, TransformContext
 from core.mapping.engine import Build
-from core.mapping.identifiers import fast_destination_id
 from core.mapping.outcomes import Ref, Rejected, Transformed
 from core.mapping.steps import apply_columns
 from core.ports.source import SourceRow
@@ -74,7 +73,7 @@ def finish(build: Build, object_name: str = "", plural: str = "") -> Transformed
         build.payload["dentalExecId"] = f"{build.entity}:{build.key}"
     return Transformed(
         stream_id=f"{build.entity}:{build.key}",
-        destination_id=fast_destination_id(build.ctx.settings.namespace, build.entity, build.key),
+        destination_id=build.ctx.ids.destination_id(build.entity, build.key),
         target_object=target,
         target_plural=plural or file.plural,
         payload=build.payload,
@@ -147,7 +146,7 @@ def child_target(build: Build, kind: str, parent: Transformed) -> None:
     parent.children.append(
         Transformed(
             stream_id=f"{entity}:{key}",
-            destination_id=fast_destination_id(build.ctx.settings.namespace, entity, key),
+            destination_id=build.ctx.ids.destination_id(entity, key),
             target_object=f"{kind}Target",
             target_plural=f"{kind}Targets",
             payload={},

@@ -105,21 +105,15 @@ def utc_text(build: Build, column: str, local: datetime) -> str:
     return text
 
 
-# (mapping, entity, transform) -> the file's first column with that transform; the mapping
-# is held with its id so that an id is never mistaken for another mapping's.
-_FIRST_COLUMNS: dict[tuple[int, str, str], tuple[object, ColumnMapping | None]] = {}
-
-
 def first_column(ctx: TransformContext, entity: str, transform: str) -> ColumnMapping | None:
-    """The first column of the entity's file with this transform (remembered per mapping)."""
-    key = (id(ctx.mapping), entity, transform)
-    found = _FIRST_COLUMNS.get(key)
-    if found is None or found[0] is not ctx.mapping:
-        if len(_FIRST_COLUMNS) >= 1024:
-            _FIRST_COLUMNS.clear()
+    """The first column of the entity's file with this transform (remembered by the context)."""
+    key = (entity, transform)
+    try:
+        return ctx.first_columns[key]
+    except KeyError:
         column = next((c for c in ctx.file(entity).columns if c.transform == transform), None)
-        found = _FIRST_COLUMNS[key] = (ctx.mapping, column)
-    return found[1]
+        ctx.first_columns[key] = column
+        return column
 
 
 def column_plan(ctx: TransformContext, entity: str) -> ColumnPlan:

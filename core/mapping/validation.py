@@ -20,7 +20,7 @@ from core.mapping.spec import STANDARD_FIELDS
 from core.schema_spec import FieldSpec, SchemaSpec
 from core.values import is_twenty_email
 
-__all__ = ["RefState", "validate"]
+__all__ = ["RefState", "SpecChecks", "validate"]
 
 RefState = Callable[[str], Literal["ok", "missing", "rejected"]]
 _NAME = re.compile(r"^[a-z][a-zA-Z0-9]{0,62}$")
@@ -43,11 +43,11 @@ _STANDARD_TYPES = {
 }
 
 
-def validate(outcome: Outcome, spec: SchemaSpec, ref_state: RefState | None = None) -> Outcome:
+def validate(outcome: Outcome, checks: SpecChecks, ref_state: RefState | None = None) -> Outcome:
     """The outcome itself when valid; Rejected with every reason otherwise (children apart)."""
     if not isinstance(outcome, Transformed):
         return outcome
-    reasons = _payload_reasons(outcome, spec)
+    reasons = _payload_reasons(outcome, checks.plan(outcome.target_object))
     if ref_state is not None:
         reasons += _ref_reasons(outcome, ref_state)
     return Rejected(reasons) if reasons else outcome
@@ -130,25 +130,26 @@ class _ObjectPlan:
         return lambda value: [Reason(key, "UNKNOWN_FIELD", message)]
 
 
-# Plans per spec, held with the spec itself so that an id is never mistaken for another's.
-_PLANS: dict[int, tuple[SchemaSpec, dict[str, _ObjectPlan]]] = {}
+class SpecChecks:
+    """The payload checks of one schema spec: each object's plan compiled on first use.
+
+    Build one per spec and run, and pass it to every `validate` call: the plans (and the
+    per-key checks they compile lazily) are kept here, with the spec they were made from.
+    """
+
+    def __init__(self, spec: SchemaSpec) -> None:
+        self.spec = spec
+        self._plans: dict[str, _ObjectPlan] = {}
+
+    def plan(self, target_object: str) -> _ObjectPlan:
+        """How to check the payload of `target_object` (an unknown object has a plan too)."""
+        plan = self._plans.get(target_object)
+        if plan is None:
+            plan = self._plans[target_object] = _ObjectPlan(self.spec, target_object)
+        return plan
 
 
-def _plan_of(spec: SchemaSpec, target_object: str) -> _ObjectPlan:
-    entry = _PLANS.get(id(spec))
-    if entry is None or entry[0] is not spec:
-        if len(_PLANS) >= 16:
-            _PLANS.clear()
-        entry = _PLANS[id(spec)] = (spec, {})
-    plans = entry[1]
-    plan = plans.get(target_object)
-    if plan is None:
-        plan = plans[target_object] = _ObjectPlan(spec, target_object)
-    return plan
-
-
-def _payload_reasons(outcome: Transformed, spec: SchemaSpec) -> list[Reason]:
-    plan = _plan_of(spec, outcome.target_object)
+def _payload_reasons(outcome: Transformed, plan: _ObjectPlan) -> list[Reason]:
     if plan.is_unknown:
         message = f"object {outcome.target_object!r} is not in the schema spec"
         return [Reason("", "UNKNOWN_OBJECT", message)]

@@ -31,11 +31,17 @@ from core.pipeline.delta_dry import (
     with_source_keys,
 )
 from core.pipeline.delta_history import delete_candidates, update_candidates
-from core.pipeline.delta_removal import HighWater, SeenKeys, mark_gone_children, mark_removed
+from core.pipeline.delta_removal import (
+    DELTA_SEEN,
+    HighWater,
+    mark_gone_children,
+    mark_removed,
+)
 from core.pipeline.delta_source import store_rows
 from core.pipeline.local import LocalStage, LocalSummary
 from core.pipeline.pending import Blocked, pending
 from core.pipeline.run import Progress, SilentProgress, new_run_id
+from core.pipeline.seen_keys import SeenKeys
 from core.ports.destination import Destination
 from core.ports.source import Source, SourceRow
 from core.schema_spec import SchemaSpec
@@ -194,7 +200,7 @@ class DeltaRun:
             refresh=refresh,
         )
         marks = HighWater()
-        seen = None if self.result.is_delta else SeenKeys(conn)
+        seen = None if self.result.is_delta else SeenKeys(conn, DELTA_SEEN)
         for entity in LOAD_ORDER:
             owners = {s for s in refresh if s.startswith(f"{entity}:")}
             if entity not in present and not (owners and self.result.is_delta):

@@ -5,7 +5,8 @@ export does: every keyed stream of an entity whose file is in the export, but wh
 export no longer holds, gets RecordRemovedInSource. The task and note targets made from a
 removed or source-deleted row go with it, and so do records in Twenty whose changed row is
 now refused as ORPHAN (the patient it belongs to was deleted in the source). The keys seen
-are kept in a TEMP table of the store's connection, so memory does not grow with the export.
+are kept in a TEMP table of the store's connection (core.pipeline.seen_keys, DELTA_SEEN), so
+memory does not grow with the export.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from itertools import islice
 
 from core.mapping import TARGET_LOAD_ORDER
 from core.pipeline.pending import landed_streams
@@ -23,13 +23,15 @@ from events.store import EventStore, NewEvent
 from events.types import RecordRemovedInSource
 
 __all__ = [
+    "DELTA_SEEN",
     "HighWater",
-    "SeenKeys",
     "mark_gone_children",
     "mark_removed",
     "settle_rolled_back_targets",
 ]
 
+# The TEMP table of the store's connection that holds the keys a full export has (SeenKeys).
+DELTA_SEEN = "delta_seen"
 _NOT_AGAIN = "('removed', 'deleted', 'rolling_back', 'loading')"
 
 
@@ -54,29 +56,12 @@ class HighWater:
             yield row
 
 
-class SeenKeys:
-    """The streams a full export holds, in a TEMP table (one per store connection)."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS delta_seen (stream_id TEXT PRIMARY KEY)")
-        conn.execute("DELETE FROM temp.delta_seen")
-
-    def track(self, rows: Iterable[SourceRow]) -> Iterator[SourceRow]:
-        """Pass the rows on, noting each keyed row's stream (flushed every 2,000 rows)."""
-        iterator = iter(rows)
-        while chunk := list(islice(iterator, 2000)):
-            ids = [(row.stream_id,) for row in chunk if row.stream_id is not None]
-            self._conn.executemany("INSERT OR IGNORE INTO temp.delta_seen VALUES (?)", ids)
-            yield from chunk
-
-
 def _removed_rows(conn: sqlite3.Connection, entity: str) -> list[tuple[str, int, str | None]]:
     return conn.execute(
         "SELECT stream_id, version, destination_id FROM record_state "
         f"WHERE stream_id >= ? AND stream_id < ? AND state NOT IN {_NOT_AGAIN} "
         "AND instr(stream_id, ':@') = 0 "
-        "AND stream_id NOT IN (SELECT stream_id FROM temp.delta_seen)",
+        f"AND stream_id NOT IN (SELECT stream_id FROM temp.{DELTA_SEEN})",
         (f"{entity}:", f"{entity};"),
     ).fetchall()
 

@@ -28,10 +28,10 @@ from core.mapping import (
     Transformed,
     transform,
 )
-from core.mapping.validation import validate
+from core.mapping.validation import SpecChecks, validate
+from core.pipeline.seen_keys import SeenKeys
 from core.ports.source import SourceRow
 from core.schema_spec import SchemaSpec
-from core.scratch import open_scratch
 from events.queries import record_states
 from events.store import EventStore, NewEvent
 from events.types import (
@@ -78,43 +78,6 @@ def _stream_of(row: SourceRow) -> str:
     return row.stream_id or f"{row.entity}:@{row.file}:{row.line}"
 
 
-class SeenKeys:
-    """The stream IDs met so far in one pass over an entity's rows, in a scratch database.
-
-    Exact (no hashing), and flat in memory however many rows the entity has: one indexed
-    query and one insert per chunk.
-    """
-
-    def __init__(self) -> None:
-        self._conn = open_scratch()
-        self._conn.execute("CREATE TABLE seen (stream_id PRIMARY KEY) WITHOUT ROWID")
-
-    def first_seen(self, stream_ids: list[str | None]) -> list[bool]:
-        """Per ID, whether it appears here first in this pass (None always does); marks them."""
-        wanted = msgspec.json.encode(sorted({sid for sid in stream_ids if sid is not None}))
-        known = {
-            sid
-            for (sid,) in self._conn.execute(
-                "SELECT stream_id FROM seen WHERE stream_id IN (SELECT value FROM json_each(?))",
-                (wanted,),
-            )
-        }
-        new: list[tuple[str]] = []
-        firsts = []
-        for sid in stream_ids:
-            is_first = sid is None or sid not in known
-            if sid is not None and is_first:
-                known.add(sid)
-                new.append((sid,))
-            firsts.append(is_first)
-        self._conn.executemany("INSERT INTO seen VALUES (?)", new)
-        return firsts
-
-    def close(self) -> None:
-        """Close and delete the scratch database."""
-        self._conn.close()
-
-
 def _known(conn: sqlite3.Connection, stream_ids: list[str]) -> dict[str, tuple[str, str | None]]:
     found = record_states(conn, stream_ids, "state, content_hash")
     return {sid: (row[0], row[1]) for sid, row in found.items()}
@@ -140,7 +103,7 @@ class LocalStage:
         self._refresh = refresh
         self._store = store
         self._context = context
-        self._spec = spec
+        self._checks = SpecChecks(spec)
         self._run_id = run_id
         self._mapping_hash = mapping_hash
         self._chunk_size = chunk_size
@@ -187,7 +150,7 @@ class LocalStage:
                 duplicate = Reason("", "DUPLICATE_KEY", message)
                 outcomes.append((stream_id, row, Rejected(reasons=[duplicate])))
                 continue
-            outcome = validate(transform(row, self._context), self._spec)
+            outcome = validate(transform(row, self._context), self._checks)
             outcomes.append((stream_id, row, outcome))
         parents = self._parent_states(outcomes)
         # Records transformed in this very chunk count as present for their children (a task

@@ -200,7 +200,7 @@ def _item(
         object_singular=transform.target_object,
         object_plural=transform.target_plural,
         # Creates always use the deterministic id: a Twenty id recorded earlier may be that
-        # of a pre-existing record we tried to link (resumed separately, see _with_intent).
+        # of a pre-existing record Ferry tried to link (resumed separately, see _with_intent).
         destination_id=destination_id(namespace, entity, key),
         payload=payload,
         version=version,

@@ -1,10 +1,12 @@
-"""Writing the sample's diff and recording the operator's approval of it.
+"""Writing the sample's diff and checking the operator's approval against it.
 
 The approval names the diff it approves by the SHA-256 of `reports/sample-diff.csv`, the sample
 run and the mapping it ran with, so an approval never carries over to a different sample or a
-changed mapping. Until the store has a `SampleApproved` event, the approval is the file
-`reports/sample-approval.json` (owner-only); `is_sample_approved` is the one check `ferry run`
-and `ferry plan` call, so moving to the event changes this module only.
+changed mapping. `approve_sample` writes it to `reports/sample-approval.json` (owner-only);
+`ferry sample approve` also appends it to the event log as `SampleApproved`
+(core.pipeline.approval). `is_sample_approved` checks the file against the diff as it is now:
+`ferry plan` asks it, and `ferry run` needs it and the event to agree with the confirmed
+mapping.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ class DiffInfo(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SampleApproval(msgspec.Struct, frozen=True, kw_only=True):
-    """An approval: which diff, by whom, when (what a `SampleApproved` event will carry)."""
+    """An approval: which diff, by whom, when (the `SampleApproved` event carries the first four
+    of these, without the time, which the event log stamps)."""
 
     run_id: str
     diff_hash: str

@@ -28,7 +28,8 @@ import msgspec
 from core.errors import ConfigError
 from core.identity import destination_id
 from core.mapping import LOAD_ORDER, TARGET_LOAD_ORDER
-from core.reports.twenty_csv_columns import columns_for, defused, render
+from core.reports.tabular import csv_line, defused
+from core.reports.twenty_csv_columns import columns_for, render
 from core.schema_spec import SchemaSpec
 from events.private_files import open_private, private_dir, write_private
 from events.queries import latest_events, record_states
@@ -219,17 +220,16 @@ def _write_object(
                 files.files.append(name)
                 files.file_rows.append(0)
                 out = open_private(out_dir / name)
-                out.write(_line([c.header for c in columns]))
+                out.write(csv_line([c.header for c in columns]))
             files.moved_duplicates += _unique(record.payload, seen)
             cells = []
             for column in columns:
                 value = record.id if column.field == "id" else record.payload.get(column.field)
                 text = render(column, value)
-                safe = defused(text)
-                defused_cells += safe != text
-                cells.append(safe)
+                defused_cells += defused(text) != text  # csv_line defuses it as it writes
+                cells.append(text)
             assert out is not None
-            out.write(_line(cells))
+            out.write(csv_line(cells))
             files.rows += 1
             files.file_rows[-1] += 1
     finally:
@@ -266,10 +266,6 @@ def _unique(payload: dict[str, Any], seen: dict[str, set[str]]) -> int:
         payload[field] = changed
         moved = 1
     return moved
-
-
-def _line(cells: list[str]) -> str:
-    return ",".join('"' + cell.replace('"', '""') + '"' for cell in cells) + "\r\n"
 
 
 def render_readme(result: TwentyCsvExport) -> str:

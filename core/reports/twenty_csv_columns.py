@@ -13,7 +13,6 @@ amounts in units (the importer turns them into micros).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +20,7 @@ import msgspec
 
 from core.schema_spec import SchemaSpec
 
-__all__ = ["Column", "columns_for", "defused", "render"]
+__all__ = ["Column", "columns_for", "render"]
 
 Cell = Callable[[Any], str]
 
@@ -80,8 +79,6 @@ _SUB_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "CURRENCY": (("amountMicros", "Amount"), ("currencyCode", "Currency")),
 }
 _NOT_IMPORTABLE = {"RICH_TEXT_V2", "RICH_TEXT", "ACTOR"}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
 class Column(msgspec.Struct, frozen=True):
@@ -127,14 +124,6 @@ def render(column: Column, value: Any) -> str:
     if isinstance(value, int | float):
         return _number(value)
     return str(value)
-
-
-def defused(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula: a leading `= + - @` (or tab, CR) gets
-    an apostrophe, unless the cell is a plain number such as `-12.50` or `+1`."""
-    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(text):
-        return "'" + text
-    return text
 
 
 def _field_facts(spec: SchemaSpec, object_name: str, field: str) -> tuple[str, str]:

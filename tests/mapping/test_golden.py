@@ -18,7 +18,7 @@ import pytest
 
 from core.mapping import Rejected, Skipped, Transformed, transform
 from core.mapping.spec import schema_spec_from_mapping
-from core.mapping.validation import validate
+from core.mapping.validation import SpecChecks, validate
 from tests.mapping.conftest import ROOT, context_for
 
 GOLDEN = ROOT / "fixtures" / "golden"
@@ -33,7 +33,7 @@ def _describe(outcome: Any) -> dict[str, Any]:
 
 def _lines(bundle: str, entity: str) -> list[str]:
     source, ctx = context_for(bundle)
-    spec = schema_spec_from_mapping(ctx.mapping)
+    spec = SpecChecks(schema_spec_from_mapping(ctx.mapping))
     lines = []
     for row in source.rows(entity):
         outcome = validate(transform(row, ctx), spec)

@@ -6,7 +6,7 @@ import msgspec
 
 from core.mapping import Rejected, Transformed, transform
 from core.mapping.spec import schema_spec_from_mapping
-from core.mapping.validation import validate
+from core.mapping.validation import SpecChecks, validate
 from tests.mapping.test_steps import Pair
 
 
@@ -29,7 +29,7 @@ def test_a_phone_without_country_or_calling_code_is_rejected_before_loading(
     # Twenty answers `Provided phone number is invalid <number>` for it: refused here, with a
     # reason that names the field and not the number.
     _, ctx = utf8_context
-    spec = schema_spec_from_mapping(ctx.mapping)
+    spec = SpecChecks(schema_spec_from_mapping(ctx.mapping))
     for phones in (
         {"primaryPhoneNumber": "4155550100"},
         {"primaryPhoneNumber": "4155550100", "primaryPhoneCountryCode": ""},

@@ -9,7 +9,7 @@ from adapters.dental_exec import DentalExecExport
 from core.mapping import Rejected, TransformContext, transform
 from core.mapping.spec import schema_spec_from_mapping
 from core.mapping.steps import cached_date, first_column
-from core.mapping.validation import validate
+from core.mapping.validation import SpecChecks, validate
 from core.values import ValueParseError
 from tests.mapping.conftest import context_for
 
@@ -19,7 +19,7 @@ Pair = tuple[DentalExecExport, TransformContext]
 @pytest.mark.parametrize("bundle", ["small_cp1252", "small_utf8"], ids=["cp1252", "utf8"])
 def test_every_row_transforms_the_same_twice(bundle: str) -> None:
     source, ctx = context_for(bundle)
-    spec = schema_spec_from_mapping(ctx.mapping)
+    spec = SpecChecks(schema_spec_from_mapping(ctx.mapping))
     encoder = msgspec.json.Encoder()
     for entity in source.entities():
         for row in source.rows(entity):

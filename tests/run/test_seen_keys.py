@@ -24,8 +24,9 @@ from core.mapping import (
 )
 from core.mapping.proposer import propose_mapping
 from core.mapping.spec import schema_spec_from_mapping
-from core.pipeline.local import LocalStage, SeenKeys
+from core.pipeline.local import LocalStage
 from core.pipeline.run import Run, RunRequest
+from core.pipeline.seen_keys import SeenKeys
 from core.workspace import open_workspace
 from events.store import EventStore
 from tests.run.conftest import FIXTURES, invoke
